@@ -1,0 +1,227 @@
+/**
+ * Renders the set of deny entries of one role into Sundown's inline policy plus overflow managed policies.
+ *
+ * The output is a pure function of the SET of entries: input order and duplicates do not matter, and
+ * rendering the same set twice gives deep-equal documents, so the writer can re-render and overwrite the
+ * whole document after every change (PutRolePolicy has no conditional write) without churn.
+ */
+import {
+  DEFAULT_MANAGED_POLICIES_PER_ROLE,
+  denyStatement,
+  formatBound,
+  MANAGED_POLICY_LIMIT,
+  type PolicyDocument,
+  type PolicyStatement,
+  policyDocument,
+  policySize,
+  ROLE_INLINE_POLICY_LIMIT,
+  SIZES,
+  userIdPattern,
+} from './document.ts';
+import { type DenyEntry, type ParsedEntry, parseEntry } from './entry.ts';
+
+export interface RenderOptions {
+  /** Characters available for Sundown's one inline policy: 10,240 minus the role's other inline policies. */
+  inlineBudget: number;
+  /** Characters per managed policy; IAM's limit is 6,144. */
+  managedBudget: number;
+  /** How many Sundown-owned managed policies may be attached to the role (quota minus those attached). */
+  maxManagedPolicies: number;
+}
+
+/** Options for a role with no other policies, under default IAM quotas. */
+export const FRESH_ROLE_OPTIONS: Readonly<RenderOptions> = Object.freeze({
+  inlineBudget: ROLE_INLINE_POLICY_LIMIT,
+  managedBudget: MANAGED_POLICY_LIMIT,
+  maxManagedPolicies: DEFAULT_MANAGED_POLICIES_PER_ROLE,
+});
+
+export interface RenderedPolicies {
+  /** Sundown's inline policy; null when no statement was placed inline (always when there are no entries). */
+  inline: PolicyDocument | null;
+  /** Overflow managed policies, in fill order; [] when everything fits inline. */
+  managed: PolicyDocument[];
+  /** Entries that did not fit anywhere. Never silently dropped: the caller audits and alarms on them. */
+  unplaced: DenyEntry[];
+  /** Sum of the sizes of the rendered documents. */
+  charsUsed: number;
+  /** inlineBudget + managedBudget * maxManagedPolicies. */
+  charsCapacity: number;
+  /** 0 when every bound is exact; otherwise the bucket size, in seconds, used for non-reusable names. */
+  coarsenedSeconds: number;
+}
+
+/**
+ * Bucket sizes tried, in order, when exact bounds do not fit. Each divides the next, and buckets are aligned
+ * to the Unix epoch, so every coarser level merges whole buckets of the finer one.
+ */
+export const COARSENING_STEPS_SECONDS: readonly number[] = [10, 60, 300, 900, 3600];
+
+/**
+ * Renders deny policies for a role.
+ *
+ * Rules (each is a product guarantee, tested in test/unit/deny-policy*.test.ts):
+ * 1. One statement per bound; values are `*:<sessionName>` (see PolicyStatement for why that is exact),
+ *    sorted; statements sorted by bound.
+ * 2. Bounds are exact first: notAfter rounded UP to the next whole second, because IAM compares
+ *    aws:TokenIssueTime at second precision and rounding down would leave the last second's sessions alive.
+ *    Entries with the same session name collapse to the latest bound: "deny if issued before t1" or "before
+ *    t2" is the same set of sessions as "before max(t1, t2)", so this is exact, not an approximation.
+ * 3. Only when exact bounds do not fit, bounds of names that are never reused (every entry for the name has
+ *    reusableName=false) are rounded UP to 10 s, 60 s, 300 s, 900 s, then 3600 s buckets, the first level
+ *    that fits, so more of them share a statement. Denying a never-reused name for longer harms nobody.
+ *    Reusable names are never coarsened: a re-created Lambda function with the old name must keep working.
+ * 4. Placement: sessions are placed in order of (rendered bound, session name) ascending, filling the inline
+ *    policy, then each managed policy in turn; a statement is split across documents when needed. The first
+ *    session that fits in no remaining document, and every later one, goes to `unplaced`. So the earliest
+ *    revocations keep their place as new ones arrive (at a given bucket size, an entry whose bound is later
+ *    than every placed one cannot displace them), and `unplaced` holds the newest, which the caller alarms
+ *    on. If no level places everything, the level with the fewest unplaced entries (finest on ties) wins.
+ * 5. Every document is at most its budget. Malformed entries throw InvalidDenyEntryError.
+ */
+export function renderDenyPolicies(entries: readonly DenyEntry[], opts: RenderOptions): RenderedPolicies {
+  assertValidOptions(opts);
+  const budgets = [opts.inlineBudget, ...Array<number>(opts.maxManagedPolicies).fill(opts.managedBudget)];
+  const charsCapacity = opts.inlineBudget + opts.managedBudget * opts.maxManagedPolicies;
+  const targets = collectTargets(entries);
+  const anyCoarsenable = targets.some((target) => target.coarsenable);
+
+  let best = pack(targets, 0, budgets);
+  for (const step of COARSENING_STEPS_SECONDS) {
+    if (best.unplaced.length === 0 || !anyCoarsenable) break;
+    const attempt = pack(targets, step, budgets);
+    if (attempt.unplaced.length < best.unplaced.length) best = attempt;
+  }
+
+  const [first, ...rest] = best.documents;
+  const inline = first && first.Statement.length > 0 ? first : null;
+  const managed = rest.filter((doc) => doc.Statement.length > 0);
+  const charsUsed = [inline, ...managed].reduce((sum, doc) => sum + (doc ? policySize(doc) : 0), 0);
+  return {
+    inline,
+    managed,
+    unplaced: best.unplaced,
+    charsUsed,
+    charsCapacity,
+    coarsenedSeconds: best.coarsenedSeconds,
+  };
+}
+
+/** All entries for one session name, reduced to what rendering needs. */
+interface Target {
+  sessionName: string;
+  /** Latest notAfter of the name's entries, rounded up to whole epoch seconds. */
+  exactBound: number;
+  /** True only when every entry for the name has reusableName=false. */
+  coarsenable: boolean;
+  /** The distinct input entries behind this target, reported as unplaced if it does not fit. */
+  sources: DenyEntry[];
+}
+
+function collectTargets(entries: readonly DenyEntry[]): Target[] {
+  const distinct = new Map<string, ParsedEntry>();
+  for (const raw of entries) {
+    const parsed = parseEntry(raw);
+    const { sessionName, notAfter, expiresAt, reusableName } = parsed.entry;
+    distinct.set(JSON.stringify([sessionName, notAfter, expiresAt, reusableName]), parsed);
+  }
+  const byName = new Map<string, ParsedEntry[]>();
+  for (const key of [...distinct.keys()].sort(compareStrings)) {
+    const parsed = distinct.get(key) as ParsedEntry;
+    const group = byName.get(parsed.entry.sessionName) ?? [];
+    group.push(parsed);
+    byName.set(parsed.entry.sessionName, group);
+  }
+  return [...byName.entries()].map(([sessionName, group]) => ({
+    sessionName,
+    exactBound: Math.max(...group.map((parsed) => parsed.notAfter.ceilSeconds)),
+    coarsenable: group.every((parsed) => !parsed.entry.reusableName),
+    sources: group.map((parsed) => parsed.entry),
+  }));
+}
+
+function boundOf(target: Target, step: number): number {
+  return step > 0 && target.coarsenable ? Math.ceil(target.exactBound / step) * step : target.exactBound;
+}
+
+interface Packing {
+  documents: PolicyDocument[];
+  unplaced: DenyEntry[];
+  coarsenedSeconds: number;
+}
+
+/** Greedy first-fit in placement order; see rule 4 of {@link renderDenyPolicies}. */
+function pack(targets: readonly Target[], step: number, budgets: readonly number[]): Packing {
+  const ordered = targets
+    .map((target) => ({ target, bound: boundOf(target, step) }))
+    .sort((a, b) => a.bound - b.bound || compareStrings(a.target.sessionName, b.target.sessionName));
+
+  const documents: PolicyDocument[] = [];
+  const unplaced: DenyEntry[] = [];
+  let docIndex = 0;
+  let statements: PolicyStatement[] = [];
+  let statementBound = Number.NaN;
+  let size: number = SIZES.emptyDocument;
+  const closeDocument = () => {
+    documents.push(policyDocument(statements));
+    statements = [];
+    statementBound = Number.NaN;
+    size = SIZES.emptyDocument;
+    docIndex += 1;
+  };
+
+  for (const { target, bound } of ordered) {
+    const valueSize = SIZES.value(target.sessionName);
+    for (;;) {
+      const budget = budgets[docIndex];
+      if (budget === undefined) {
+        unplaced.push(...target.sources);
+        break;
+      }
+      const last = statements.at(-1);
+      const joinsLast = last !== undefined && statementBound === bound;
+      const cost = joinsLast
+        ? SIZES.separator + valueSize
+        : (last ? SIZES.separator : 0) + SIZES.emptyStatement + valueSize;
+      if (size + cost > budget) {
+        closeDocument();
+        continue;
+      }
+      if (joinsLast) {
+        last.Condition.StringLike['aws:userid'].push(userIdPattern(target.sessionName));
+      } else {
+        statements.push(denyStatement(formatBound(bound), [userIdPattern(target.sessionName)]));
+        statementBound = bound;
+      }
+      size += cost;
+      break;
+    }
+  }
+  if (statements.length > 0) closeDocument();
+
+  // Empty documents (a budget too small for even one statement) are never emitted, so only check the rest.
+  documents.forEach((doc, index) => {
+    const budget = budgets[index] ?? 0;
+    if (doc.Statement.length > 0 && policySize(doc) > budget) {
+      throw new Error(`deny policy ${index} is ${policySize(doc)} characters, over its budget of ${budget}`);
+    }
+  });
+  const coarsened = ordered.some(({ target, bound }) => bound !== target.exactBound);
+  return { documents, unplaced, coarsenedSeconds: coarsened ? step : 0 };
+}
+
+function assertValidOptions(opts: RenderOptions): void {
+  for (const key of ['inlineBudget', 'managedBudget', 'maxManagedPolicies'] as const) {
+    const value = opts?.[key];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(
+        `render option ${key} ${String(value)} is invalid: expected a non-negative integer`,
+      );
+    }
+  }
+}
+
+/** Code-unit order, independent of locale, so output is identical on every machine. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
