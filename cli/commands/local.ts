@@ -1,0 +1,122 @@
+/**
+ * `sundown local`: start the emulator (or use --endpoint), deploy the real
+ * synthesized stack through CloudFormation, run its handlers in process,
+ * write .sundown/local.json, run the demo, and keep processing events until
+ * SIGINT/SIGTERM (or exit after the demo with --once).
+ */
+import type { Command } from 'commander';
+import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
+import { runDemo } from '../../local/demo.ts';
+import { deployStack } from '../../local/deploy.ts';
+import { type Emulator, startEmulator } from '../../local/emulator.ts';
+import { startLocalRuntime } from '../../local/runtime.ts';
+import { CliError } from '../errors.ts';
+import { writeLocalState } from '../local-state.ts';
+
+interface LocalOptions {
+  endpoint?: string;
+  port?: string;
+  once?: boolean;
+  demo: boolean;
+  region: string;
+  verbose?: boolean;
+}
+
+export function registerLocal(program: Command): void {
+  program
+    .command('local')
+    .description('deploy Sundown into a local AWS emulator and run it')
+    .option('--endpoint <url>', 'use an already running AWS-compatible endpoint instead of starting moto')
+    .option('--port <n>', 'port for the emulator (default: a free one)')
+    .option('--once', 'run the demo scenario, print what happened, and exit (0 on success)')
+    .option('--no-demo', 'deploy and process events until SIGINT/SIGTERM, without the demo')
+    .option('--region <region>', 'region to deploy into', LOCAL_REGION)
+    .option('--verbose', "print the handlers' logs and the deployment output")
+    .action(async (opts: LocalOptions) => {
+      process.exitCode = await runLocal(opts);
+    });
+}
+
+function parsePort(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new CliError(`--port must be 1-65535, got "${raw}"`);
+  return port;
+}
+
+async function runLocal(opts: LocalOptions): Promise<number> {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (!opts.verbose) {
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  }
+  let emulator: Emulator | undefined;
+  const stopEmulator = async () => emulator?.stop();
+  try {
+    if (opts.endpoint) {
+      try {
+        new URL(opts.endpoint);
+      } catch {
+        throw new CliError(`--endpoint must be a URL like http://localhost:5000, got "${opts.endpoint}"`);
+      }
+    } else {
+      say('Starting the AWS emulator (moto)...');
+      emulator = await startEmulator({ port: parsePort(opts.port) });
+    }
+    const target: Target = {
+      endpoint: (opts.endpoint ?? emulator?.endpoint) as string,
+      region: opts.region,
+      accountId: LOCAL_ACCOUNT,
+    };
+    applyAwsEnv(target);
+    say(`Synthesizing and deploying the Sundown stack into ${target.endpoint} (${target.region})...`);
+    const stack = await deployStack({ target, log: opts.verbose ? say : undefined });
+    const runtime = await startLocalRuntime({
+      target,
+      stack,
+      onError: opts.verbose ? (m) => process.stderr.write(`${m}\n`) : undefined,
+    });
+    const file = writeLocalState({
+      endpoint: target.endpoint,
+      region: target.region,
+      accountId: target.accountId,
+      stackName: stack.stackName,
+      outputs: stack.outputs,
+      pid: process.pid,
+    });
+    say(
+      `Deployed stack ${stack.stackName}: ${runtime.model.functions.length} functions, ${runtime.model.eventSources.length} queues polled.`,
+    );
+    say(`  event bus:          ${stack.outputs.EventBusName}`);
+    say(`  credentials table:  ${stack.outputs.CredentialsTableName}`);
+    say(`  audit table:        ${stack.outputs.AuditTableName}`);
+    say(`  state written to:   ${file} (use --local with any sundown command)`);
+
+    let ok = true;
+    if (opts.demo || opts.once) {
+      say('\nDemo:');
+      const result = await runDemo(target, () => runtime.drain(60_000));
+      for (const line of result.lines) say(`  ${line}`);
+      ok = result.ok;
+      say(ok ? 'Demo succeeded.' : 'Demo FAILED.');
+    }
+    if (opts.once) {
+      await runtime.stop();
+      await stopEmulator();
+      return ok ? 0 : 1;
+    }
+    say('\nProcessing events; press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    say('Stopping...');
+    await runtime.stop();
+    await stopEmulator();
+    return 0;
+  } catch (err) {
+    await stopEmulator();
+    throw err;
+  }
+}

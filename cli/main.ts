@@ -1,0 +1,23 @@
+import { Command, CommanderError } from 'commander';
+import { registerLocal } from './commands/local.ts';
+import { CliError } from './errors.ts';
+
+const program = new Command()
+  .name('sundown')
+  .description('Revoke every credential an ephemeral workload held, the moment that workload ends.')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerLocal(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    const message = err instanceof CliError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`sundown: ${message.split('\n')[0]}\n`);
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  }
+}

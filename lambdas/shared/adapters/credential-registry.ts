@@ -1,0 +1,179 @@
+/**
+ * The credential registry in DynamoDB. Items are validated with the shared
+ * schema on the way in and out; state changes are conditional updates, so a
+ * duplicated event can never move a credential twice (the idempotency of the
+ * whole pipeline rests on these conditions).
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type CredentialRecord,
+  CredentialRecordSchema,
+  type CredentialStatus,
+} from '../schemas/credential.ts';
+
+export const CREDENTIALS_BY_WORKLOAD = 'byWorkload';
+export const CREDENTIALS_BY_STATUS = 'byStatus';
+
+export interface ListOptions {
+  workloadId?: string;
+  status?: CredentialStatus;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+function parse(item: Record<string, unknown>): CredentialRecord {
+  return CredentialRecordSchema.parse(item);
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new Error(`invalid cursor "${cursor.slice(0, 40)}"`);
+  }
+}
+
+export class CredentialRegistry {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /**
+   * Records a credential once. Recording the same credential again (events
+   * arrive at least once) leaves the stored record as it is.
+   */
+  async record(record: CredentialRecord): Promise<{ created: boolean; record: CredentialRecord }> {
+    const item = CredentialRecordSchema.parse(record);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(credentialId)',
+        }),
+      );
+      return { created: true, record: item };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = await this.get(item.credentialId);
+      return { created: false, record: existing ?? item };
+    }
+  }
+
+  async get(credentialId: string): Promise<CredentialRecord | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { credentialId }, ConsistentRead: true }),
+    );
+    return res.Item ? parse(res.Item) : undefined;
+  }
+
+  /** Every credential recorded for a workload, through the workload index (never a scan). */
+  async forWorkload(workloadId: string): Promise<CredentialRecord[]> {
+    const items: CredentialRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ workloadId, limit: 100, cursor });
+      items.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    return items;
+  }
+
+  /** One page, through an index: by workload, by status, or (status required otherwise) never a scan. */
+  async list(options: ListOptions): Promise<Page<CredentialRecord>> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
+    let input: QueryCommandInput;
+    if (options.workloadId) {
+      input = {
+        TableName: this.tableName,
+        IndexName: CREDENTIALS_BY_WORKLOAD,
+        KeyConditionExpression: 'workloadId = :w',
+        ExpressionAttributeValues: { ':w': options.workloadId },
+        ...(options.status
+          ? {
+              FilterExpression: '#s = :s',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':w': options.workloadId, ':s': options.status },
+            }
+          : {}),
+      };
+    } else if (options.status) {
+      input = {
+        TableName: this.tableName,
+        IndexName: CREDENTIALS_BY_STATUS,
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': options.status },
+      };
+    } else {
+      throw new Error('listing credentials needs a workload ID or a status (the registry is never scanned)');
+    }
+    const res = await this.doc.send(
+      new QueryCommand({ ...input, Limit: limit, ExclusiveStartKey: decodeCursor(options.cursor) }),
+    );
+    return { items: (res.Items ?? []).map(parse), cursor: encodeCursor(res.LastEvaluatedKey) };
+  }
+
+  /**
+   * Moves a credential from one of `from` to `to`, setting `fields`. Returns the
+   * updated record, or undefined when the credential was not in an allowed state
+   * (a duplicate or late event): the caller then does nothing.
+   */
+  async transition(
+    credentialId: string,
+    from: readonly CredentialStatus[],
+    to: CredentialStatus,
+    fields: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>> = {},
+  ): Promise<CredentialRecord | undefined> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':to': to };
+    const sets = ['#status = :to'];
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    const allowed = from.map((s, i) => {
+      values[`:from${i}`] = s;
+      return `:from${i}`;
+    });
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { credentialId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(credentialId) AND #status IN (${allowed.join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes ? parse(res.Attributes) : undefined;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Builds a function's dependencies once per cold start from the standard SDK
+ * configuration and the environment the stack sets.
+ */
+import type { Context } from 'aws-lambda';
+import { AuditLog } from './adapters/audit-log.ts';
+import { CredentialRegistry } from './adapters/credential-registry.ts';
+import { OptInChecker } from './adapters/opt-in.ts';
+import { RevocationStore } from './adapters/revocation-store.ts';
+import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
+import { clients } from './clients.ts';
+import { logger, metrics } from './powertools.ts';
+import { readRuntimeConfig } from './runtime-config.ts';
+import type { ServiceDeps } from './services/deps.ts';
+
+export function buildDeps(functionName: string): ServiceDeps {
+  const config = readRuntimeConfig();
+  const doc = clients.dynamo();
+  return {
+    config,
+    registry: new CredentialRegistry(doc, config.SUNDOWN_CREDENTIALS_TABLE),
+    store: new RevocationStore(doc, config.SUNDOWN_REVOCATIONS_TABLE),
+    audit: new AuditLog(doc, config.SUNDOWN_AUDIT_TABLE, config.SUNDOWN_AUDIT_CHAIN, {
+      events: clients.events(),
+      busName: config.SUNDOWN_EVENT_BUS,
+      onError: (err) => {
+        logger.warn('audit event could not be published', { error: err as Error });
+        metrics.addMetric('AuditPublishFailures', 'Count', 1);
+      },
+    }),
+    optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
+    resolver: new AwsWorkloadRoleResolver({ ec2: clients.ec2(), ecs: clients.ecs(), iam: clients.iam() }),
+    sqs: clients.sqs(),
+    account: config.SUNDOWN_ACCOUNT,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    actor: { type: 'function', name: functionName },
+    now: () => new Date(),
+  };
+}
+
+/** Per invocation: who is acting, for the audit trail. */
+export function bindInvocation(deps: ServiceDeps, context: Context | undefined): void {
+  deps.actor = {
+    type: 'function',
+    name: context?.functionName || deps.actor.name,
+    ...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Where an event may come from. The queue a record arrived on tells which bus
+ * delivered it: AWS service events are accepted only from the default bus
+ * with `aws.*` sources, Sundown's custom events only from Sundown's bus with
+ * source `sundown`, and only from Sundown's own account.
+ */
+export interface TrustContext {
+  fromSundownBus: boolean;
+  account: string;
+}
+
+export function untrustedReason(event: unknown, ctx: TrustContext): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined; // the classifier rejects it
+  const { source, account } = event as { source?: unknown; account?: unknown };
+  if (typeof source !== 'string') return undefined;
+  if (ctx.fromSundownBus && source !== 'sundown') {
+    return `source ${JSON.stringify(source.slice(0, 64))} is not accepted on Sundown's bus (only "sundown")`;
+  }
+  if (!ctx.fromSundownBus && !source.startsWith('aws.')) {
+    return `source ${JSON.stringify(source.slice(0, 64))} is not accepted on the default bus (only aws.*)`;
+  }
+  if (typeof account === 'string' && account !== ctx.account) {
+    return `event from unexpected account ${account.slice(0, 12)} (Sundown runs in ${ctx.account})`;
+  }
+  return undefined;
+}
+
+export function parseBody(body: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    return { ok: false, reason: 'message body is not valid JSON' };
+  }
+}

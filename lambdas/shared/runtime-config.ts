@@ -1,0 +1,69 @@
+/**
+ * The functions' configuration, read once from the environment the stack
+ * sets (lib/stacks/sundown-stack.ts), validated so a broken deployment fails
+ * loudly at cold start rather than half-working.
+ */
+import { z } from 'zod';
+
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return schema.parse(JSON.parse(text)) as z.infer<T>;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid JSON setting: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const MaxSessionHours = z.object({
+  ec2: z.number(),
+  ecs: z.number(),
+  batch: z.number(),
+  codebuild: z.number(),
+  lambda: z.number(),
+  custom: z.number(),
+  accessKeySessions: z.number(),
+});
+
+const EnvSchema = z.object({
+  SUNDOWN_CREDENTIALS_TABLE: z.string().min(1),
+  SUNDOWN_REVOCATIONS_TABLE: z.string().min(1),
+  SUNDOWN_AUDIT_TABLE: z.string().min(1),
+  SUNDOWN_AUDIT_CHAIN: z.string().min(1).default('main'),
+  SUNDOWN_EVENT_BUS: z.string().min(1),
+  SUNDOWN_ACCOUNT: z.string().regex(/^\d{12}$/),
+  SUNDOWN_REVOCATION_QUEUE_URL: z.string().optional(),
+  SUNDOWN_BUS_QUEUE_ARN: z.string().optional(),
+  SUNDOWN_DRY_RUN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  SUNDOWN_STOPPED_ENDS_WORKLOAD: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  SUNDOWN_ALLOWLIST: jsonOf(z.array(z.string())).default([]),
+  SUNDOWN_MAX_SESSION_HOURS: jsonOf(MaxSessionHours).default({
+    ec2: 6,
+    ecs: 6,
+    batch: 6,
+    codebuild: 8,
+    lambda: 12,
+    custom: 12,
+    accessKeySessions: 36,
+  }),
+  SUNDOWN_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
+  SUNDOWN_REVOCATION_MAX_RECEIVE: z.coerce.number().int().positive().default(5),
+});
+
+export type RuntimeConfig = z.infer<typeof EnvSchema>;
+export type MaxSessionHoursConfig = z.infer<typeof MaxSessionHours>;
+
+export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid Sundown function configuration: ${issues}`);
+  }
+  return result.data;
+}

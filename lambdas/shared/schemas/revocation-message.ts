@@ -1,0 +1,43 @@
+/**
+ * Work items on the revocation FIFO queue. The message group is the target
+ * (role ARN, user ARN or CA ARN), so writes to one principal are serialized.
+ */
+import { z } from 'zod';
+import { CREDENTIAL_ID_PATTERN } from '../domain/workload-id.ts';
+import { CaArnSchema, RoleArnSchema } from './credential.ts';
+
+const CredentialIds = z.array(z.string().regex(CREDENTIAL_ID_PATTERN)).min(1).max(500);
+
+export const RevocationMessageSchema = z.discriminatedUnion('target', [
+  z.strictObject({
+    target: z.literal('role'),
+    roleArn: RoleArnSchema,
+    /** The principal's entry version after this request's entries were added. */
+    version: z.number().int().positive(),
+    credentialIds: CredentialIds,
+  }),
+  z.strictObject({
+    target: z.literal('user'),
+    userArn: z.string().regex(/^arn:[\w-]+:iam::\d{12}:user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/),
+    version: z.number().int().positive(),
+    credentialIds: CredentialIds,
+  }),
+  z.strictObject({
+    target: z.literal('certificate'),
+    caArn: CaArnSchema,
+    revocationReason: z.enum(['CESSATION_OF_OPERATION', 'KEY_COMPROMISE']),
+    credentialIds: CredentialIds,
+  }),
+]);
+export type RevocationMessage = z.infer<typeof RevocationMessageSchema>;
+
+export function messageGroupOf(message: RevocationMessage): string {
+  switch (message.target) {
+    case 'role':
+      return message.roleArn;
+    case 'user':
+      return message.userArn;
+    case 'certificate':
+      return message.caArn;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The revoker's work for one message (messages of one principal arrive in
+ * order, one at a time: FIFO message group = principal).
+ *
+ * Roles: render the principal's whole deny set from DynamoDB and write it,
+ * unless a render at or past this message's version already did (that is
+ * what coalesces a burst into a handful of IAM writes). Then move each of the
+ * message's credentials `revoking -> revoked`, audited with time-to-revoke.
+ */
+
+import { entryKey } from '../adapters/revocation-store.ts';
+import type { RolePolicyWriter } from '../adapters/role-policy-writer.ts';
+import { pruneEntries, renderDenyPolicies } from '../domain/deny-policy.ts';
+import type { RevocationMessage } from '../schemas/revocation-message.ts';
+import { auditCredential } from './audit-helpers.ts';
+import type { ServiceDeps } from './deps.ts';
+
+export interface RevokerDeps extends ServiceDeps {
+  rolePolicies: RolePolicyWriter;
+  metricsSink?: (name: string, value: number, unit: 'Count' | 'Milliseconds' | 'Percent') => void;
+}
+
+export interface ApplyOutcome {
+  iamWrites: number;
+  revoked: string[];
+  failed: string[];
+}
+
+type RoleMessage = Extract<RevocationMessage, { target: 'role' }>;
+
+export async function applyRevocation(deps: RevokerDeps, message: RevocationMessage): Promise<ApplyOutcome> {
+  switch (message.target) {
+    case 'role':
+      return applyRoleRevocation(deps, message);
+    default:
+      throw new Error(`revocation target ${message.target} is not supported yet`);
+  }
+}
+
+async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Promise<ApplyOutcome> {
+  const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
+  let state = await deps.store.load(message.roleArn);
+  let unplacedKeys = new Set<string>();
+  if (state.renderedVersion < message.version || state.entries.length === 0) {
+    const { kept, pruned: prunedEntries } = pruneEntries(state.entries, deps.now());
+    const prunedKeys = new Set(prunedEntries.map(entryKey));
+    const pruned = state.entries.filter((e) => prunedKeys.has(entryKey(e)));
+    if (pruned.length > 0) {
+      await deps.store.deleteEntries(message.roleArn, pruned);
+      for (const entry of pruned) {
+        await deps.audit.append({
+          type: 'pruned',
+          at: deps.now().toISOString(),
+          actor: deps.actor,
+          workloadId: entry.workloadId,
+          outcome: 'pruned',
+          reason: 'every credential this deny entry targets has expired',
+          details: { roleArn: message.roleArn, sessionName: entry.sessionName, notAfter: entry.notAfter },
+        });
+      }
+    }
+    const budgets = await deps.rolePolicies.budgets(message.roleArn);
+    const rendered = renderDenyPolicies(kept, budgets);
+    const applied = await deps.rolePolicies.apply(message.roleArn, rendered);
+    outcome.iamWrites += applied.writes;
+    unplacedKeys = new Set(rendered.unplaced.map(entryKey));
+    await deps.store.markRendered(message.roleArn, state.version, {
+      charsUsed: rendered.charsUsed,
+      charsCapacity: rendered.charsCapacity,
+      managedPolicies: rendered.managed.length,
+      unplaced: rendered.unplaced.length,
+      coarsenedSeconds: rendered.coarsenedSeconds,
+    });
+    deps.metricsSink?.(
+      'PolicyCapacityUsed',
+      (100 * rendered.charsUsed) / Math.max(1, rendered.charsCapacity),
+      'Percent',
+    );
+    deps.metricsSink?.('IamWrites', applied.writes, 'Count');
+    state = { ...state, entries: state.entries.filter((e) => !prunedKeys.has(entryKey(e))) };
+  }
+
+  for (const credentialId of message.credentialIds) {
+    const credential = await deps.registry.get(credentialId);
+    if (credential?.status !== 'revoking') continue; // duplicate or already settled
+    const key = credential.sessionName
+      ? entryKey({ sessionName: credential.sessionName, notAfter: credential.endedAt ?? '' })
+      : '';
+    const present = state.entries.some((e) => entryKey(e) === key);
+    if (!present || unplacedKeys.has(key)) {
+      const reason = present
+        ? `policy capacity of ${message.roleArn} is exhausted: the deny for session ${credential.sessionName} could not be placed`
+        : `no deny entry for session ${credential.sessionName} was found for ${message.roleArn}`;
+      const failed = await deps.registry.transition(credentialId, ['revoking'], 'failed', {
+        statusReason: reason,
+      });
+      if (failed) {
+        await auditCredential(deps, credential, { type: 'failed', outcome: 'error', reason });
+        deps.metricsSink?.('RevocationsFailed', 1, 'Count');
+        outcome.failed.push(credentialId);
+      }
+      continue;
+    }
+    const revokedAt = deps.now().toISOString();
+    const revoked = await deps.registry.transition(credentialId, ['revoking'], 'revoked', { revokedAt });
+    if (!revoked) continue;
+    const timeToRevokeMs = Date.parse(revokedAt) - Date.parse(credential.endedAt ?? revokedAt);
+    await auditCredential(deps, credential, {
+      type: 'revoked',
+      outcome: 'success',
+      reason: `sessions of ${credential.sessionName} issued before ${credential.endedAt} are denied on the role`,
+      details: {
+        timeToRevokeMs,
+        endedAt: credential.endedAt ?? '',
+        propagation: 'IAM policy changes take effect within seconds to a few minutes (eventual consistency)',
+      },
+    });
+    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds');
+    deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
+    outcome.revoked.push(credentialId);
+  }
+  return outcome;
+}
+
+/** After the last delivery attempt failed: leave the credentials in `failed`, audited, before the DLQ takes the message. */
+export async function markFailed(
+  deps: ServiceDeps,
+  message: RevocationMessage,
+  error: unknown,
+): Promise<void> {
+  const reason = `revocation failed after retries: ${(error as Error)?.name ?? 'Error'}: ${String((error as Error)?.message ?? error).slice(0, 300)}`;
+  for (const credentialId of message.credentialIds) {
+    const credential = await deps.registry.transition(credentialId, ['revoking'], 'failed', {
+      statusReason: reason,
+    });
+    if (credential)
+      await auditCredential(deps, credential, {
+        type: 'failed',
+        outcome: 'error',
+        reason,
+        details: { dlq: true },
+      });
+  }
+}

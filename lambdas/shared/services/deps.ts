@@ -1,0 +1,23 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AuditSink } from '../adapters/audit-log.ts';
+import type { CredentialRegistry } from '../adapters/credential-registry.ts';
+import type { OptInChecker } from '../adapters/opt-in.ts';
+import type { RevocationStore } from '../adapters/revocation-store.ts';
+import type { WorkloadRoleResolver } from '../adapters/workload-roles.ts';
+import type { RuntimeConfig } from '../runtime-config.ts';
+import type { AuditActor } from '../schemas/audit-record.ts';
+
+/** Everything a Sundown service needs, injected (handlers build it once per cold start). */
+export interface ServiceDeps {
+  registry: CredentialRegistry;
+  store: RevocationStore;
+  audit: AuditSink;
+  optIn: OptInChecker;
+  resolver: WorkloadRoleResolver;
+  sqs: SQSClient;
+  config: RuntimeConfig;
+  actor: AuditActor;
+  account: string;
+  region: string;
+  now: () => Date;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const arnOrPathPrefix = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+|\/([\w+=,.@-]+\/)*)$/, {
+    message: 'must be an IAM role/user ARN or a path prefix like /workloads/',
+  });
+
+/**
+ * Every deployment setting, read from the CDK context key `sundown`
+ * (cdk.json or `-c sundown='{"dryRun":true}'`). Invalid values fail synth.
+ * The README's configuration table documents each one.
+ */
+export const SundownConfigSchema = z
+  .object({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('Sundown'),
+    /** Revoke on EC2 `stopped` too (the instance may be started again under the same ID). */
+    stoppedEndsWorkload: z.boolean().default(false),
+    /** Compute and audit what would be revoked, change nothing in IAM or Private CA. */
+    dryRun: z.boolean().default(false),
+    /** Principals Sundown may change without the `sundown:revoke=enabled` tag. */
+    allowlist: z.array(arnOrPathPrefix).default([]),
+    /** Upper bound of a session's lifetime, per workload kind, in hours: deny entries are pruned after it. */
+    maxSessionHours: z
+      .object({
+        ec2: z.number().positive().max(36).default(6),
+        ecs: z.number().positive().max(36).default(6),
+        batch: z.number().positive().max(36).default(6),
+        codebuild: z.number().positive().max(36).default(8),
+        lambda: z.number().positive().max(36).default(12),
+        custom: z.number().positive().max(36).default(12),
+        accessKeySessions: z.number().positive().max(36).default(36),
+      })
+      .prefault({}),
+    /** Longest session the broker issues; requests above it are clamped. */
+    brokerMaxDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+    /** Private CAs Sundown may issue from and revoke on. */
+    certificateAuthorityArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]+$/))
+      .default([]),
+    /** Days a registry item is kept after its credential expired. */
+    retentionDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .strict();
+
+export type SundownConfig = z.infer<typeof SundownConfigSchema>;
+
+export class InvalidConfigError extends Error {}
+
+export function parseConfig(raw: unknown): SundownConfig {
+  const value = typeof raw === 'string' ? safeJson(raw) : (raw ?? {});
+  const result = SundownConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new InvalidConfigError(`invalid sundown configuration (context key "sundown"): ${issues}`);
+  }
+  return result.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidConfigError(`invalid sundown configuration: context key "sundown" is not valid JSON`);
+  }
+}

@@ -1,0 +1,134 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** The tag that opts a role or user in to revocation by Sundown. */
+export const OPT_IN_TAG = { key: 'sundown:revoke', value: 'enabled' } as const;
+/** IAM path of every managed policy Sundown creates. */
+export const SUNDOWN_POLICY_PATH = '/sundown/';
+
+export interface RevocationPermissionsProps {
+  readonly role: iam.IRole;
+  /** ARNs or path prefixes (`/team/`) of principals opted in by configuration. */
+  readonly allowlist: readonly string[];
+  readonly certificateAuthorityArns: readonly string[];
+}
+
+/**
+ * What the revoker may change, enforced by IAM itself and not only by code:
+ * every IAM write is limited to principals carrying the opt-in tag or named in
+ * the allowlist, managed policies only under Sundown's own path, never a
+ * service-linked role, Private CA revocation only on the configured CAs.
+ */
+export class RevocationPermissions extends Construct {
+  constructor(scope: Construct, id: string, props: RevocationPermissionsProps) {
+    super(scope, id);
+    const { account, partition } = Stack.of(this);
+    const iamArn = (resource: string) => `arn:${partition}:iam::${account}:${resource}`;
+    const sundownPolicies = iamArn(`policy${SUNDOWN_POLICY_PATH}*`);
+    const taggedOptIn = { StringEquals: { [`aws:ResourceTag/${OPT_IN_TAG.key}`]: OPT_IN_TAG.value } };
+    const allowlisted = (kind: 'role' | 'user') =>
+      props.allowlist
+        .map((entry) => (entry.startsWith('arn:') ? entry : iamArn(`${kind}${entry}*`)))
+        .filter((arn) => arn.includes(`:${kind}/`));
+
+    const roleWrites = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'];
+    const roleAttach = ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'];
+    const userWrites = [
+      'iam:UpdateAccessKey',
+      'iam:DeleteAccessKey',
+      'iam:PutUserPolicy',
+      'iam:DeleteUserPolicy',
+    ];
+    const add = (statement: iam.PolicyStatement) => props.role.addToPrincipalPolicy(statement);
+
+    add(
+      new iam.PolicyStatement({
+        sid: 'WriteOptedInRoles',
+        actions: roleWrites,
+        resources: [iamArn('role/*')],
+        conditions: taggedOptIn,
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'AttachSundownPoliciesToOptedInRoles',
+        actions: roleAttach,
+        resources: [iamArn('role/*')],
+        conditions: { ...taggedOptIn, ArnLike: { 'iam:PolicyARN': sundownPolicies } },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'WriteOptedInUsers',
+        actions: userWrites,
+        resources: [iamArn('user/*')],
+        conditions: taggedOptIn,
+      }),
+    );
+    const roles = allowlisted('role');
+    if (roles.length > 0) {
+      add(new iam.PolicyStatement({ sid: 'WriteAllowlistedRoles', actions: roleWrites, resources: roles }));
+      add(
+        new iam.PolicyStatement({
+          sid: 'AttachSundownPoliciesToAllowlistedRoles',
+          actions: roleAttach,
+          resources: roles,
+          conditions: { ArnLike: { 'iam:PolicyARN': sundownPolicies } },
+        }),
+      );
+    }
+    const users = allowlisted('user');
+    if (users.length > 0) {
+      add(new iam.PolicyStatement({ sid: 'WriteAllowlistedUsers', actions: userWrites, resources: users }));
+    }
+    add(
+      new iam.PolicyStatement({
+        sid: 'ManageSundownPolicies',
+        actions: [
+          'iam:CreatePolicy',
+          'iam:CreatePolicyVersion',
+          'iam:DeletePolicy',
+          'iam:DeletePolicyVersion',
+          'iam:GetPolicy',
+          'iam:ListPolicyVersions',
+        ],
+        resources: [sundownPolicies],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadPrincipals',
+        actions: [
+          'iam:GetRole',
+          'iam:ListRoleTags',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+          'iam:ListAttachedRolePolicies',
+          'iam:GetUser',
+          'iam:ListUserTags',
+          'iam:GetUserPolicy',
+          'iam:ListUserPolicies',
+        ],
+        resources: [iamArn('role/*'), iamArn('user/*')],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'NeverServiceLinkedRoles',
+        effect: iam.Effect.DENY,
+        actions: [...roleWrites, ...roleAttach],
+        resources: [iamArn('role/aws-service-role/*')],
+      }),
+    );
+    if (props.certificateAuthorityArns.length > 0) {
+      add(
+        new iam.PolicyStatement({
+          sid: 'RevokeOnConfiguredCas',
+          actions: ['acm-pca:RevokeCertificate'],
+          resources: [...props.certificateAuthorityArns],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface SundownFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts`. */
+  readonly handlerDir: string;
+  readonly description: string;
+  readonly environment?: Record<string, string>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+}
+
+/**
+ * Sundown's Lambda defaults in one place: Node.js 22 on ARM64, bundled by the
+ * locally installed esbuild (no Docker), ESM output with source maps, an
+ * explicit log group with retention (no log-retention custom resource, which
+ * the local emulator cannot run), and X-Ray tracing.
+ */
+export class SundownFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: SundownFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(ROOT, 'lambdas', props.handlerDir, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 256,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'sundown',
+        POWERTOOLS_METRICS_NAMESPACE: 'Sundown',
+        ...props.environment,
+      },
+      projectRoot: ROOT,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire as __sdCreateRequire } from 'node:module';const require = __sdCreateRequire(import.meta.url);",
+      },
+    });
+  }
+
+  /** The function's execution role (always present: Sundown never passes one in). */
+  get role(): iam.IRole {
+    if (!this.fn.role) throw new Error(`function ${this.node.path} has no execution role`);
+    return this.fn.role;
+  }
+
+  /**
+   * Consumes `queue` with partial batch responses, so one bad message never
+   * makes a whole batch retry.
+   */
+  consume(queue: sqs.IQueue, options: { batchSize: number; maxBatchingWindow?: Duration }): void {
+    this.fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: options.batchSize,
+        reportBatchItemFailures: true,
+        ...(options.maxBatchingWindow ? { maxBatchingWindow: options.maxBatchingWindow } : {}),
+      }),
+    );
+  }
+}

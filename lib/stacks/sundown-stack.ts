@@ -1,0 +1,149 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { SundownConfig } from '../config.ts';
+import { DataTables } from '../constructs/data-tables.ts';
+import { EventToQueue } from '../constructs/event-to-queue.ts';
+import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
+import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
+import { SundownFunction } from '../constructs/sundown-function.ts';
+import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
+
+export interface SundownStackProps extends StackProps {
+  readonly config: SundownConfig;
+}
+
+/** Function timeouts; queue visibility timeouts are 6x these (Lambda's guidance). */
+const EVENT_FUNCTION_TIMEOUT = Duration.seconds(60);
+const REVOKER_TIMEOUT = Duration.seconds(120);
+
+/**
+ * Sundown in one stack: triggers -> queues -> handlers -> registry, IAM, audit.
+ * Construct IDs are stable contracts: renaming one replaces the resource.
+ */
+export class SundownStack extends Stack {
+  constructor(scope: Construct, id: string, props: SundownStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'Sundown: encrypts the registry, audit trail and queues',
+      enableKeyRotation: true,
+    });
+    const tables = new DataTables(this, 'Data', { encryptionKey: key });
+    const bus = new events.EventBus(this, 'Bus', { eventBusName: `${this.stackName}-bus` });
+
+    // Queues. EventBridge must be able to encrypt into them.
+    const deliveryDlq = new sqs.Queue(this, 'EventDeliveryDlq', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const serviceEvents = new QueueWithDlq(this, 'ServiceEvents', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
+    });
+    const busEvents = new QueueWithDlq(this, 'BusEvents', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
+    });
+    const discoveryEvents = new QueueWithDlq(this, 'DiscoveryEvents', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
+    });
+    const revocations = new QueueWithDlq(this, 'Revocations', {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(REVOKER_TIMEOUT.toSeconds() * 6),
+      fifoQueueName: `${this.stackName}-revocations.fifo`,
+    });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
+
+    // Triggers.
+    new EventToQueue(this, 'EndTriggers', {
+      patterns: workloadEndPatterns({ stoppedEndsWorkload: config.stoppedEndsWorkload }),
+      queue: serviceEvents.queue,
+      deliveryDlq,
+    });
+    new EventToQueue(this, 'StartTriggers', {
+      patterns: workloadStartPatterns(),
+      queue: discoveryEvents.queue,
+      deliveryDlq,
+    });
+    new EventToQueue(this, 'BusTriggers', {
+      eventBus: bus,
+      patterns: { SundownBusEvents: SUNDOWN_BUS_CATCH_ALL },
+      queue: busEvents.queue,
+      deliveryDlq,
+    });
+
+    const common = {
+      SUNDOWN_AUDIT_CHAIN: 'main',
+      SUNDOWN_ACCOUNT: this.account,
+      SUNDOWN_CREDENTIALS_TABLE: tables.credentials.tableName,
+      SUNDOWN_REVOCATIONS_TABLE: tables.revocations.tableName,
+      SUNDOWN_AUDIT_TABLE: tables.audit.tableName,
+      SUNDOWN_EVENT_BUS: bus.eventBusName,
+      SUNDOWN_DRY_RUN: String(config.dryRun),
+      SUNDOWN_ALLOWLIST: JSON.stringify(config.allowlist),
+      SUNDOWN_MAX_SESSION_HOURS: JSON.stringify(config.maxSessionHours),
+      SUNDOWN_RETENTION_DAYS: String(config.retentionDays),
+    };
+
+    const ended = new SundownFunction(this, 'WorkloadEnded', {
+      handlerDir: 'workload-ended',
+      description: 'Sundown: workload-end events -> revocation requests',
+      timeout: EVENT_FUNCTION_TIMEOUT,
+      environment: {
+        ...common,
+        SUNDOWN_REVOCATION_QUEUE_URL: revocations.queue.queueUrl,
+        SUNDOWN_BUS_QUEUE_ARN: busEvents.queue.queueArn,
+        SUNDOWN_STOPPED_ENDS_WORKLOAD: String(config.stoppedEndsWorkload),
+      },
+    });
+    ended.consume(serviceEvents.queue, { batchSize: 10 });
+    ended.consume(busEvents.queue, { batchSize: 10 });
+
+    const started = new SundownFunction(this, 'WorkloadStarted', {
+      handlerDir: 'workload-started',
+      description: 'Sundown: workload-start events -> credential registry',
+      timeout: EVENT_FUNCTION_TIMEOUT,
+      environment: common,
+    });
+    started.consume(discoveryEvents.queue, { batchSize: 10 });
+
+    const revoker = new SundownFunction(this, 'Revoker', {
+      handlerDir: 'revoker',
+      description: 'Sundown: renders deny policies, deactivates keys, revokes certificates',
+      timeout: REVOKER_TIMEOUT,
+      environment: { ...common, SUNDOWN_REVOCATION_MAX_RECEIVE: String(revocations.maxReceiveCount) },
+    });
+    revoker.consume(revocations.queue, { batchSize: 10 });
+
+    for (const table of [tables.credentials, tables.revocations, tables.audit]) {
+      table.grantReadWriteData(ended.fn);
+      table.grantReadWriteData(started.fn);
+      table.grantReadWriteData(revoker.fn);
+    }
+    revocations.queue.grantSendMessages(ended.fn);
+    new RevocationPermissions(this, 'RevokerPermissions', {
+      role: revoker.role,
+      allowlist: config.allowlist,
+      certificateAuthorityArns: config.certificateAuthorityArns,
+    });
+
+    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName, description: "Sundown's own event bus" });
+    new CfnOutput(this, 'CredentialsTableName', { value: tables.credentials.tableName });
+    new CfnOutput(this, 'RevocationsTableName', { value: tables.revocations.tableName });
+    new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
+    new CfnOutput(this, 'RevocationQueueUrl', { value: revocations.queue.queueUrl });
+    for (const [name, q] of Object.entries({ serviceEvents, busEvents, discoveryEvents, revocations })) {
+      const label = name.charAt(0).toUpperCase() + name.slice(1);
+      new CfnOutput(this, `${label}DlqUrl`, { value: q.deadLetterQueue.queueUrl });
+    }
+    new CfnOutput(this, 'EventDeliveryDlqUrl', { value: deliveryDlq.queueUrl });
+  }
+}

@@ -1,0 +1,65 @@
+"""Start moto's server with the patches Sundown needs.
+
+Every workaround for a moto bug that Sundown hits lives in this one file, so it
+is easy to see what the emulator does differently and to drop a patch once moto
+fixes the bug upstream. Each patch says what breaks without it.
+
+Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT   (same flags as moto_server)
+"""
+
+import sys
+
+
+def patch_event_bus_physical_id() -> None:
+    """CloudFormation: a Rule on a custom bus fails without this.
+
+    CDK emits `EventBusName: {Ref: <EventBus>}` for a rule on a custom bus. moto
+    resolves that Ref through `EventBus.physical_resource_id`, which it lacks, so
+    CreateStack fails with HTTP 500 ("'EventBus' object has no attribute 'split'").
+    On AWS the Ref of an AWS::Events::EventBus is the bus name; return that.
+    """
+    from moto.events.models import EventBus
+
+    if not isinstance(getattr(EventBus, "physical_resource_id", None), property):
+        EventBus.physical_resource_id = property(lambda self: self.name)
+
+
+def exit_with_parent() -> None:
+    """Never outlive the Node process that started us (no orphan servers).
+
+    Node kills the server on exit and on SIGINT/SIGTERM, but a `kill -9` of Node
+    or a crashed test worker cannot run handlers. SUNDOWN_PARENT_PID names the
+    parent; a daemon thread exits this process once that PID is gone.
+    """
+    import os
+    import threading
+    import time
+
+    parent = int(os.environ.get("SUNDOWN_PARENT_PID", "0") or 0)
+    if parent <= 0:
+        return
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent, 0)
+            except OSError:
+                os._exit(0)
+            time.sleep(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+PATCHES = [patch_event_bus_physical_id, exit_with_parent]
+
+
+def main(argv: list[str]) -> None:
+    for patch in PATCHES:
+        patch()
+    from moto.server import main as moto_main
+
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

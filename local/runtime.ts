@@ -1,0 +1,156 @@
+/**
+ * Runs a deployed Sundown stack's Lambda handlers in this process against the
+ * emulator (moto cannot run Lambda without Docker). The event source mappings
+ * are deleted from the emulator and replaced by pollers with Lambda's
+ * semantics (see sqs-poller.ts); handlers get the template's environment,
+ * resolved to the emulator's physical names.
+ */
+import { pathToFileURL } from 'node:url';
+import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { applyAwsEnv, type Target } from './aws-env.ts';
+import type { DeployedStack } from './deploy.ts';
+import { type Handler, pollOnce } from './sqs-poller.ts';
+import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
+
+export interface RuntimeOptions {
+  target: Target;
+  stack: DeployedStack;
+  /** Seconds before a failed message is received again. @default 1 */
+  retryDelaySeconds?: number;
+  /** Idle wait between empty polls, in ms. @default 100 */
+  pollIntervalMs?: number;
+  onError?: (message: string) => void;
+}
+
+export interface LocalRuntime {
+  readonly model: StackModel;
+  /** Handlers by function logical ID prefix (e.g. `Revoker`). */
+  handlerFor(logicalIdPrefix: string): Handler;
+  functionFor(logicalIdPrefix: string): LocalFunction;
+  /** Resolves once every source queue is empty and no handler is running. */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+  stats(): { invocations: number; received: number; failed: number };
+}
+
+export class RuntimeError extends Error {}
+
+/** All functions share this process's environment, so variable names must not clash. */
+function mergeEnvironments(functions: LocalFunction[]): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const fn of functions) {
+    for (const [key, value] of Object.entries(fn.environment)) {
+      if (key in merged && merged[key] !== value) {
+        throw new RuntimeError(
+          `environment variable ${key} differs between functions (${merged[key]} vs ${value}); give it distinct names`,
+        );
+      }
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
+  const { target, stack } = options;
+  applyAwsEnv(target);
+  const model = await loadStackModel(target, stack.stackName, stack.template, stack.cloudAssemblyDir);
+  Object.assign(process.env, mergeEnvironments(model.functions));
+
+  // The emulator would try (and fail) to invoke mapped functions itself.
+  const lambda = new LambdaClient({ endpoint: target.endpoint, region: target.region });
+  for (const source of model.eventSources) {
+    if (source.uuid)
+      await lambda.send(new DeleteEventSourceMappingCommand({ UUID: source.uuid })).catch(() => undefined);
+  }
+
+  const handlers = new Map<string, Handler>();
+  for (const fn of model.functions) {
+    const mod = (await import(pathToFileURL(fn.codeFile).href)) as Record<string, unknown>;
+    const handler = mod[fn.exportName];
+    if (typeof handler !== 'function')
+      throw new RuntimeError(`${fn.codeFile} does not export ${fn.exportName}`);
+    handlers.set(fn.logicalId, handler as Handler);
+  }
+
+  const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
+  const stats = { invocations: 0, received: 0, failed: 0 };
+  let running = true;
+  const loops = model.eventSources.map(async (source) => {
+    const fn = model.functions.find((f) => f.logicalId === source.functionLogicalId);
+    const handler = fn && handlers.get(fn.logicalId);
+    if (!fn || !handler) return;
+    while (running) {
+      try {
+        const report = await pollOnce(
+          {
+            sqs,
+            source,
+            functionName: fn.functionName,
+            region: target.region,
+            handler,
+            retryDelaySeconds: options.retryDelaySeconds ?? 1,
+            onError: options.onError,
+          },
+          fn.timeoutSeconds,
+        );
+        if (report.received > 0) {
+          stats.invocations++;
+          stats.received += report.received;
+          stats.failed += report.failed;
+          continue;
+        }
+      } catch (err) {
+        if (running) options.onError?.(`polling ${source.queueUrl} failed: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, options.pollIntervalMs ?? 100));
+    }
+  });
+
+  const queueIsEmpty = async (queueUrl: string) => {
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const a = attrs.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0
+    );
+  };
+
+  const byPrefix = (prefix: string) => {
+    const fn = model.functions.find((f) => f.logicalId.startsWith(prefix));
+    if (!fn) throw new RuntimeError(`no function whose logical ID starts with ${prefix}`);
+    return fn;
+  };
+
+  return {
+    model,
+    functionFor: byPrefix,
+    handlerFor(prefix) {
+      return handlers.get(byPrefix(prefix).logicalId) as Handler;
+    },
+    async drain(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietChecks = 0;
+      while (quietChecks < 2) {
+        if (Date.now() > deadline) throw new RuntimeError(`queues did not drain within ${timeoutMs} ms`);
+        const empty = (await Promise.all(model.eventSources.map((s) => queueIsEmpty(s.queueUrl)))).every(
+          Boolean,
+        );
+        // A handler sends follow-up messages before its own are deleted, so
+        // all-queues-empty twice in a row means the pipeline is idle.
+        quietChecks = empty ? quietChecks + 1 : 0;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Lambda's SQS event source mapping, in process: receive up to the batch size,
+ * invoke the handler with an SQS event, delete what succeeded, leave what
+ * failed for another receive (the queue's redrive policy moves a message to
+ * its DLQ after maxReceiveCount, as on AWS). Partial batch responses follow
+ * Lambda's rules: a thrown error, or an unknown item identifier, fails the
+ * whole batch.
+ *
+ * One deviation, for speed: failed messages become visible again after
+ * `retryDelaySeconds` instead of the queue's full visibility timeout.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { LocalEventSource } from './stack-model.ts';
+
+export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  source: LocalEventSource;
+  functionName: string;
+  region: string;
+  handler: Handler;
+  retryDelaySeconds: number;
+  onError?: (message: string) => void;
+}
+
+export interface InvocationReport {
+  received: number;
+  failed: number;
+}
+
+function toRecord(m: Message, source: LocalEventSource, region: string) {
+  return {
+    messageId: m.MessageId,
+    receiptHandle: m.ReceiptHandle,
+    body: m.Body ?? '',
+    attributes: m.Attributes ?? {},
+    messageAttributes: m.MessageAttributes ?? {},
+    md5OfBody: m.MD5OfBody,
+    eventSource: 'aws:sqs',
+    eventSourceARN: source.queueArn,
+    awsRegion: region,
+  };
+}
+
+function lambdaContext(functionName: string, timeoutSeconds: number) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Polls once: returns what it received and how many failed (0 received = queue looked empty). */
+export async function pollOnce(options: PollerOptions, timeoutSeconds: number): Promise<InvocationReport> {
+  const { sqs, source } = options;
+  const received = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: source.queueUrl,
+      MaxNumberOfMessages: Math.min(10, source.batchSize),
+      VisibilityTimeout: source.visibilityTimeoutSeconds,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  const messages = received.Messages ?? [];
+  if (messages.length === 0) return { received: 0, failed: 0 };
+
+  const event = { Records: messages.map((m) => toRecord(m, source, options.region)) };
+  let failedIds: Set<string>;
+  try {
+    const response = (await options.handler(event, lambdaContext(options.functionName, timeoutSeconds))) as
+      | { batchItemFailures?: { itemIdentifier?: string }[] }
+      | undefined;
+    const ids = new Set(messages.map((m) => m.MessageId));
+    const reported = source.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
+    if (reported.some((f) => !f.itemIdentifier || !ids.has(f.itemIdentifier))) {
+      options.onError?.(`${options.functionName} returned an unknown itemIdentifier: the whole batch fails`);
+      failedIds = new Set(ids as Set<string>);
+    } else {
+      failedIds = new Set(reported.map((f) => f.itemIdentifier as string));
+    }
+  } catch (err) {
+    const inner = ((err as { recordErrors?: Error[] }).recordErrors ?? []).map((e) => e.message);
+    options.onError?.(
+      `${options.functionName} threw: ${(err as Error).message} ${inner.slice(0, 3).join(' | ')}`,
+    );
+    failedIds = new Set(messages.map((m) => m.MessageId as string));
+  }
+
+  const succeeded = messages.filter((m) => !failedIds.has(m.MessageId as string));
+  const failed = messages.filter((m) => failedIds.has(m.MessageId as string));
+  if (succeeded.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: source.queueUrl,
+        Entries: succeeded.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
+  if (failed.length > 0) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: source.queueUrl,
+        Entries: failed.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: options.retryDelaySeconds,
+        })),
+      }),
+    );
+  }
+  return { received: messages.length, failed: failed.length };
+}
