@@ -24,6 +24,29 @@ def patch_event_bus_physical_id() -> None:
         EventBus.physical_resource_id = property(lambda self: self.name)
 
 
+def serialize_requests() -> None:
+    """Make every request atomic, as each AWS API call is.
+
+    moto's threaded server has no locking: two concurrent conditional writes
+    to one DynamoDB item (or two TransactWriteItems on one chain head) can both
+    pass their condition, which AWS never allows. Sundown's idempotency and
+    its audit chain rely on those conditions, so requests run one at a time.
+    (Nothing Sundown does long-polls, so no request holds the lock for long.)
+    """
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.RLock()
+    original = DomainDispatcherApplication.__call__
+
+    def locked(self, environ, start_response):  # type: ignore[no-untyped-def]
+        with lock:
+            return list(original(self, environ, start_response))
+
+    DomainDispatcherApplication.__call__ = locked
+
+
 def exit_with_parent() -> None:
     """Never outlive the Node process that started us (no orphan servers).
 
@@ -50,7 +73,7 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-PATCHES = [patch_event_bus_physical_id, exit_with_parent]
+PATCHES = [patch_event_bus_physical_id, serialize_requests, exit_with_parent]
 
 
 def main(argv: list[str]) -> None:

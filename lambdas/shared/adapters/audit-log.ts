@@ -188,9 +188,10 @@ export class AuditLog implements AuditSink {
         : q.type
           ? [AUDIT_INDEX.byType, 'type', q.type]
           : [AUDIT_INDEX.byTime, 'chainId', this.chainId];
-    const names: Record<string, string> = { '#k': keyName, '#at': 'at' };
+    const names: Record<string, string> = { '#k': keyName };
     const values: Record<string, unknown> = { ':k': keyValue };
     let range = '';
+    if (q.since || q.until) names['#at'] = 'at';
     if (q.since && q.until) {
       range = ' AND #at BETWEEN :since AND :until';
       values[':since'] = q.since;

@@ -41,9 +41,10 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
   const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
   let state = await deps.store.load(message.roleArn);
   let unplacedKeys = new Set<string>();
+  let prunedKeys = new Set<string>();
   if (state.renderedVersion < message.version || state.entries.length === 0) {
     const { kept, pruned: prunedEntries } = pruneEntries(state.entries, deps.now());
-    const prunedKeys = new Set(prunedEntries.map(entryKey));
+    prunedKeys = new Set(prunedEntries.map(entryKey));
     const pruned = state.entries.filter((e) => prunedKeys.has(entryKey(e)));
     if (pruned.length > 0) {
       await deps.store.deleteEntries(message.roleArn, pruned);
@@ -86,6 +87,15 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
     const key = credential.sessionName
       ? entryKey({ sessionName: credential.sessionName, notAfter: credential.endedAt ?? '' })
       : '';
+    if (prunedKeys.has(key)) {
+      // Every session this entry targets had expired by the time it was processed.
+      const reason = 'the credential had already expired when its revocation was processed';
+      const expired = await deps.registry.transition(credentialId, ['revoking'], 'expired', {
+        statusReason: reason,
+      });
+      if (expired) await auditCredential(deps, credential, { type: 'expired', outcome: 'expired', reason });
+      continue;
+    }
     const present = state.entries.some((e) => entryKey(e) === key);
     if (!present || unplacedKeys.has(key)) {
       const reason = present
