@@ -71,3 +71,17 @@ export function requireOutput(target: ResolvedTarget, name: string): string {
     throw new CliError(`stack ${target.stackName} has no output ${name}: is it deployed and up to date?`);
   return value;
 }
+
+export interface CommonOptions extends TargetOptions {
+  json?: boolean;
+}
+
+/** Adds the options every command that talks to a deployment shares. */
+export function withTargetOptions<T extends import('commander').Command>(command: T): T {
+  return command
+    .option('--local', 'use the local deployment in .sundown/local.json')
+    .option('--endpoint <url>', 'AWS-compatible endpoint (default: the standard AWS SDK configuration)')
+    .option('--region <region>', 'AWS region')
+    .option('--stack <name>', 'stack name', 'Sundown')
+    .option('--json', 'machine-readable JSON output') as T;
+}
