@@ -1,4 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.ts';
+import { registerCredentialCommands } from './commands/credentials.ts';
+import { registerEnd } from './commands/end.ts';
+import { registerIssue } from './commands/issue.ts';
 import { registerLocal } from './commands/local.ts';
 import { CliError } from './errors.ts';
 
@@ -9,6 +13,10 @@ const program = new Command()
   .exitOverride();
 
 registerLocal(program);
+registerEnd(program);
+registerIssue(program);
+registerCredentialCommands(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -37,6 +37,10 @@ export const SundownConfigSchema = z
       .prefault({}),
     /** Longest session the broker issues; requests above it are clamped. */
     brokerMaxDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+    /** Principals (ARNs) allowed to invoke the broker directly. */
+    brokerCallers: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/))
+      .default([]),
     /** Private CAs Sundown may issue from and revoke on. */
     certificateAuthorityArns: z
       .array(z.string().regex(/^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]+$/))

@@ -24,6 +24,29 @@ def patch_event_bus_physical_id() -> None:
         EventBus.physical_resource_id = property(lambda self: self.name)
 
 
+def patch_network_interface_dns_name() -> None:
+    """ECS: RunTask with launchType FARGATE fails without this.
+
+    moto's ECS reads `private_dns_name` from the task's elastic network
+    interface, which moto's NetworkInterface model does not define, so RunTask
+    fails with HTTP 500 (AttributeError). Derive it the way EC2 names hosts.
+    """
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if hasattr(NetworkInterface, "private_dns_name"):
+        return
+
+    def get(self):  # type: ignore[no-untyped-def]
+        explicit = self.__dict__.get("_sundown_private_dns_name")
+        return explicit or "ip-%s.ec2.internal" % str(self.private_ip_address).replace(".", "-")
+
+    def set(self, value):  # type: ignore[no-untyped-def]
+        # Other code paths assign the attribute; keep what they set.
+        self.__dict__["_sundown_private_dns_name"] = value
+
+    NetworkInterface.private_dns_name = property(get, set)
+
+
 def serialize_requests() -> None:
     """Make every request atomic, as each AWS API call is.
 
@@ -73,7 +96,12 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-PATCHES = [patch_event_bus_physical_id, serialize_requests, exit_with_parent]
+PATCHES = [
+    patch_event_bus_physical_id,
+    patch_network_interface_dns_name,
+    serialize_requests,
+    exit_with_parent,
+]
 
 
 def main(argv: list[str]) -> None:

@@ -6,10 +6,11 @@
  * resolved to the emulator's physical names.
  */
 import { pathToFileURL } from 'node:url';
-import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { applyAwsEnv, type Target } from './aws-env.ts';
 import type { DeployedStack } from './deploy.ts';
+import { startInvokeServer } from './lambda-invoke-server.ts';
 import { type Handler, pollOnce } from './sqs-poller.ts';
 import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
 
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
 
 export interface LocalRuntime {
   readonly model: StackModel;
+  /** Lambda Invoke API for the stack's functions (point AWS_ENDPOINT_URL_LAMBDA here). */
+  readonly lambdaEndpoint: string;
   /** Handlers by function logical ID prefix (e.g. `Revoker`). */
   handlerFor(logicalIdPrefix: string): Handler;
   functionFor(logicalIdPrefix: string): LocalFunction;
@@ -58,11 +61,14 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const model = await loadStackModel(target, stack.stackName, stack.template, stack.cloudAssemblyDir);
   Object.assign(process.env, mergeEnvironments(model.functions));
 
-  // The emulator would try (and fail) to invoke mapped functions itself.
+  // The emulator would try (and fail) to invoke mapped functions itself, on
+  // every message sent, bumping receive counts until messages land in the DLQ.
+  // Disable, not delete: moto 5.2 keeps a deleted mapping attached to the
+  // queue, but skips disabled ones.
   const lambda = new LambdaClient({ endpoint: target.endpoint, region: target.region });
   for (const source of model.eventSources) {
-    if (source.uuid)
-      await lambda.send(new DeleteEventSourceMappingCommand({ UUID: source.uuid })).catch(() => undefined);
+    if (!source.uuid) continue;
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: source.uuid, Enabled: false }));
   }
 
   const handlers = new Map<string, Handler>();
@@ -74,6 +80,12 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     handlers.set(fn.logicalId, handler as Handler);
   }
 
+  const invokeServer = await startInvokeServer(
+    model.functions,
+    (fn) => handlers.get(fn.logicalId) as Handler,
+    target.region,
+    target.accountId,
+  );
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };
   let running = true;
@@ -129,6 +141,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
 
   return {
     model,
+    lambdaEndpoint: invokeServer.endpoint,
     functionFor: byPrefix,
     handlerFor(prefix) {
       return handlers.get(byPrefix(prefix).logicalId) as Handler;
@@ -150,6 +163,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     async stop() {
       running = false;
       await Promise.all(loops);
+      await invokeServer.close();
     },
     stats: () => ({ ...stats }),
   };

@@ -83,6 +83,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
       accountId: target.accountId,
       stackName: stack.stackName,
       outputs: stack.outputs,
+      lambdaEndpoint: runtime.lambdaEndpoint,
       pid: process.pid,
     });
     say(

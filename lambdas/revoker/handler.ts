@@ -6,18 +6,24 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CertificateRevoker } from '../shared/adapters/certificate-revoker.ts';
 import { RolePolicyWriter } from '../shared/adapters/role-policy-writer.ts';
+import { UserPolicyWriter } from '../shared/adapters/user-policy-writer.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { clients } from '../shared/clients.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
 import { RevocationMessageSchema } from '../shared/schemas/revocation-message.ts';
-import { applyRevocation, markFailed, type RevokerDeps } from '../shared/services/apply-revocation.ts';
+import { applyRevocation, markFailed } from '../shared/services/apply-revocation.ts';
 import { rejectEvent } from '../shared/services/reject-event.ts';
+import type { CertificateRevokerDeps } from '../shared/services/revoke-certificates.ts';
+import type { UserRevokerDeps } from '../shared/services/revoke-user.ts';
 
-const deps: RevokerDeps = {
+const deps: UserRevokerDeps & CertificateRevokerDeps = {
   ...buildDeps('revoker'),
   rolePolicies: new RolePolicyWriter(clients.iam()),
+  userPolicies: new UserPolicyWriter(clients.iam()),
+  certificates: new CertificateRevoker(clients.acmPca()),
   metricsSink: (name, value, unit) => metrics.addMetric(name, unit, value),
 };
 const processor = new SqsFifoPartialProcessorAsync();

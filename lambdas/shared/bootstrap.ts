@@ -29,7 +29,12 @@ export function buildDeps(functionName: string): ServiceDeps {
       },
     }),
     optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
-    resolver: new AwsWorkloadRoleResolver({ ec2: clients.ec2(), ecs: clients.ecs(), iam: clients.iam() }),
+    resolver: new AwsWorkloadRoleResolver({
+      ec2: clients.ec2(),
+      ecs: clients.ecs(),
+      iam: clients.iam(),
+      codebuild: clients.codebuild(),
+    }),
     sqs: clients.sqs(),
     account: config.SUNDOWN_ACCOUNT,
     region: process.env.AWS_REGION ?? 'us-east-1',

@@ -6,6 +6,7 @@
  * throttling with exponential backoff and jitter.
  */
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -40,5 +41,6 @@ export const clients = {
   acmPca: lazy(() => new ACMPCAClient(RETRY)),
   ec2: lazy(() => new EC2Client(RETRY)),
   ecs: lazy(() => new ECSClient(RETRY)),
+  codebuild: lazy(() => new CodeBuildClient(RETRY)),
 };
 export type Clients = typeof clients;

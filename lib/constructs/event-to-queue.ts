@@ -1,7 +1,11 @@
+import { Names } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/** EventBridge's own delivery retries before an event goes to the delivery DLQ (the maximum). */
+const DELIVERY_RETRY_ATTEMPTS = 185;
 
 export interface EventToQueueProps {
   readonly eventBus?: events.IEventBus;
@@ -16,6 +20,12 @@ export interface EventToQueueProps {
  * the queue buffers bursts, batches, and keeps failures in its DLQ), with a
  * delivery DLQ for events EventBridge itself cannot hand over.
  * Rule construct IDs are the pattern names, so they stay stable.
+ *
+ * EventBridge may send to `queue` and `deliveryDlq` only on behalf of these
+ * rules (`aws:SourceArn`). `targets.SqsQueue` is not used on purpose: for a
+ * KMS-encrypted queue it grants `events.amazonaws.com` SendMessage with no
+ * condition at all, so a rule in any account could write forged events into
+ * Sundown's queues (and an input transformer can drop the `account` field).
  */
 export class EventToQueue extends Construct {
   readonly rules: events.Rule[] = [];
@@ -28,9 +38,25 @@ export class EventToQueue extends Construct {
         eventPattern,
         ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       });
-      rule.addTarget(
-        new targets.SqsQueue(props.queue, { deadLetterQueue: props.deliveryDlq, retryAttempts: 185 }),
-      );
+      rule.addTarget({
+        bind: () => ({
+          arn: props.queue.queueArn,
+          targetResource: props.queue,
+          deadLetterConfig: { arn: props.deliveryDlq.queueArn },
+          retryPolicy: { maximumRetryAttempts: DELIVERY_RETRY_ATTEMPTS },
+        }),
+      });
+      for (const queue of [props.queue, props.deliveryDlq]) {
+        queue.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: `AllowEventRule${Names.nodeUniqueId(rule.node)}`,
+            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+            actions: ['sqs:SendMessage'],
+            resources: [queue.queueArn],
+            conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+          }),
+        );
+      }
       this.rules.push(rule);
     }
   }

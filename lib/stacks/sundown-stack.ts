@@ -5,8 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SundownConfig } from '../config.ts';
+import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
+import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
 import { SundownFunction } from '../constructs/sundown-function.ts';
@@ -123,12 +125,44 @@ export class SundownStack extends Stack {
     });
     revoker.consume(revocations.queue, { batchSize: 10 });
 
-    for (const table of [tables.credentials, tables.revocations, tables.audit]) {
-      table.grantReadWriteData(ended.fn);
-      table.grantReadWriteData(started.fn);
-      table.grantReadWriteData(revoker.fn);
+    const broker = new SundownFunction(this, 'Broker', {
+      handlerDir: 'broker',
+      description: 'Sundown: issues role sessions and certificates to workloads, recorded before returned',
+      timeout: Duration.seconds(30),
+      environment: {
+        ...common,
+        SUNDOWN_BROKER_MAX_DURATION_SECONDS: String(config.brokerMaxDurationSeconds),
+        SUNDOWN_CA_ARNS: JSON.stringify(config.certificateAuthorityArns),
+      },
+    });
+    for (const caller of config.brokerCallers) broker.fn.grantInvoke(new iam.ArnPrincipal(caller));
+
+    // Each function gets only the tables it uses.
+    const uses = [
+      [ended, [tables.credentials, tables.revocations, tables.audit]],
+      [started, [tables.credentials, tables.audit]],
+      [revoker, [tables.credentials, tables.revocations, tables.audit]],
+      [broker, [tables.credentials, tables.audit]],
+    ] as const;
+    for (const [fn, used] of uses) {
+      for (const table of used) table.grantReadWriteData(fn.fn);
+      bus.grantPutEventsTo(fn.fn); // audit events
     }
     revocations.queue.grantSendMessages(ended.fn);
+    grantWorkloadLookups(ended.role);
+    grantWorkloadLookups(started.role);
+    grantBrokerPermissions({
+      role: broker.role,
+      allowlist: config.allowlist,
+      certificateAuthorityArns: config.certificateAuthorityArns,
+    });
+    broker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOptInTags',
+        actions: ['iam:GetRole'],
+        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+      }),
+    );
     new RevocationPermissions(this, 'RevokerPermissions', {
       role: revoker.role,
       allowlist: config.allowlist,
@@ -139,6 +173,7 @@ export class SundownStack extends Stack {
     new CfnOutput(this, 'CredentialsTableName', { value: tables.credentials.tableName });
     new CfnOutput(this, 'RevocationsTableName', { value: tables.revocations.tableName });
     new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
+    new CfnOutput(this, 'BrokerFunctionName', { value: broker.fn.functionName });
     new CfnOutput(this, 'RevocationQueueUrl', { value: revocations.queue.queueUrl });
     for (const [name, q] of Object.entries({ serviceEvents, busEvents, discoveryEvents, revocations })) {
       const label = name.charAt(0).toUpperCase() + name.slice(1);

@@ -55,7 +55,13 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       ? await synthesize({ target, outDir: `${inject('assemblyDir')}-${process.pid}-${Date.now()}`, context })
       : inject('assemblyDir');
     const stack = await deployStack({ target, cloudAssemblyDir });
-    const runtime = await startLocalRuntime({ target, stack, retryDelaySeconds: 0, pollIntervalMs: 20 });
+    const runtime = await startLocalRuntime({
+      target,
+      stack,
+      retryDelaySeconds: 0,
+      pollIntervalMs: 20,
+      ...(process.env.SUNDOWN_TEST_VERBOSE ? { onError: (m: string) => console.error(m) } : {}),
+    });
     const config = { endpoint: target.endpoint, region: target.region };
     const events = new EventBridgeClient(config);
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(config), {

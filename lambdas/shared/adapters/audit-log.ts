@@ -63,7 +63,17 @@ export interface AuditQuery {
   limit?: number;
 }
 
-function fromItem(item: Record<string, unknown>): AuditRecord {
+export interface ReadOptions {
+  /**
+   * `false` returns items exactly as stored, without schema validation: what verification, export
+   * and an operator's query must see when an item was tampered with (a strict parse would throw).
+   * @default true
+   */
+  validate?: boolean;
+}
+
+function fromItem(item: Record<string, unknown>, validate = true): AuditRecord {
+  if (!validate) return { ...item, seq: Number(item.seq) } as AuditRecord;
   const { chainId, seq, prevHash, hash, ...rest } = item;
   return AuditRecordSchema.parse({ ...rest, chainId, seq: Number(seq), prevHash, hash });
 }
@@ -161,7 +171,7 @@ export class AuditLog implements AuditSink {
   }
 
   /** Records in seq order, from `fromSeq` (inclusive). */
-  async *scanChain(fromSeq = 1): AsyncGenerator<AuditRecord> {
+  async *scanChain(fromSeq = 1, options: ReadOptions = {}): AsyncGenerator<AuditRecord> {
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.doc.send(
@@ -173,13 +183,45 @@ export class AuditLog implements AuditSink {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of res.Items ?? []) yield fromItem(item);
+      for (const item of res.Items ?? []) yield fromItem(item, options.validate);
       start = res.LastEvaluatedKey;
     } while (start);
   }
 
-  /** Query through the best index for the filters given (never a table scan). */
-  async query(q: AuditQuery): Promise<AuditRecord[]> {
+  /**
+   * The lowest seq of the records stamped at or after `at` (ISO), through the byTime index; undefined
+   * when there are none. Exact even where `at` and seq order disagree by a few milliseconds
+   * (concurrent writers), because every matching key is read (projected to `seq` only).
+   */
+  async firstSeqSince(at: string): Promise<number | undefined> {
+    let first: number | undefined;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: AUDIT_INDEX.byTime,
+          KeyConditionExpression: 'chainId = :c AND #at >= :since',
+          ExpressionAttributeNames: { '#at': 'at', '#seq': 'seq' },
+          ExpressionAttributeValues: { ':c': this.chainId, ':since': at },
+          ProjectionExpression: '#seq',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const seq = Number(item.seq);
+        if (seq > HEAD_SEQ && (first === undefined || seq < first)) first = seq;
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return first;
+  }
+
+  /**
+   * Query through the best index for the filters given (never a table scan): the first `limit`
+   * matches (default 100; `Infinity` for all) in time order, oldest first.
+   */
+  async query(q: AuditQuery, options: ReadOptions = {}): Promise<AuditRecord[]> {
     const limit = q.limit ?? 100;
     const [indexName, keyName, keyValue] = q.credentialId
       ? [AUDIT_INDEX.byCredential, 'credentialId', q.credentialId]
@@ -232,7 +274,7 @@ export class AuditLog implements AuditSink {
       const res = await this.doc.send(new QueryCommand(input));
       for (const item of res.Items ?? []) {
         if (Number(item.seq) === HEAD_SEQ) continue;
-        out.push(fromItem(item));
+        out.push(fromItem(item, options.validate));
         if (out.length >= limit) break;
       }
       start = res.LastEvaluatedKey;

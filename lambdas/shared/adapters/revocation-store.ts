@@ -26,9 +26,15 @@ export interface PrincipalState {
   entries: StoredDenyEntry[];
   version: number;
   renderedVersion: number;
+  /** IAM writes made for this principal so far, and the last render's capacity use. */
+  iamWrites: number;
+  charsUsed: number;
+  charsCapacity: number;
 }
 
 export interface RenderStats {
+  /** Mutating IAM calls this render made (kept as a running total per principal). */
+  iamWrites?: number;
   charsUsed: number;
   charsCapacity: number;
   managedPolicies: number;
@@ -73,7 +79,14 @@ export class RevocationStore {
   }
 
   async load(principalArn: string): Promise<PrincipalState> {
-    const state: PrincipalState = { entries: [], version: 0, renderedVersion: 0 };
+    const state: PrincipalState = {
+      entries: [],
+      version: 0,
+      renderedVersion: 0,
+      iamWrites: 0,
+      charsUsed: 0,
+      charsCapacity: 0,
+    };
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.doc.send(
@@ -89,6 +102,9 @@ export class RevocationStore {
         if (item.entryKey === META) {
           state.version = Number(item.version ?? 0);
           state.renderedVersion = Number(item.renderedVersion ?? 0);
+          state.iamWrites = Number(item.iamWrites ?? 0);
+          state.charsUsed = Number(item.charsUsed ?? 0);
+          state.charsCapacity = Number(item.charsCapacity ?? 0);
         } else {
           state.entries.push({
             sessionName: String(item.sessionName),
@@ -112,7 +128,7 @@ export class RevocationStore {
           TableName: this.tableName,
           Key: { principalArn, entryKey: META },
           UpdateExpression:
-            'SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs',
+            'SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs ADD iamWrites :w',
           ConditionExpression: 'attribute_not_exists(renderedVersion) OR renderedVersion < :v',
           ExpressionAttributeValues: {
             ':v': version,
@@ -122,6 +138,7 @@ export class RevocationStore {
             ':mp': stats.managedPolicies,
             ':un': stats.unplaced,
             ':cs': stats.coarsenedSeconds,
+            ':w': stats.iamWrites ?? 0,
           },
         }),
       );

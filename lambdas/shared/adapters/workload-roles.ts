@@ -5,6 +5,7 @@
  * on workload end when the start was never seen: terminated instances and
  * stopped tasks stay describable for a while.
  */
+import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTaskDefinitionCommand, DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
@@ -21,7 +22,9 @@ function validRole(arn: string | undefined): string | undefined {
 }
 
 export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
-  constructor(private readonly deps: { ec2: EC2Client; ecs: ECSClient; iam: IAMClient }) {}
+  constructor(
+    private readonly deps: { ec2: EC2Client; ecs: ECSClient; iam: IAMClient; codebuild?: CodeBuildClient },
+  ) {}
 
   async resolveRole(workload: Workload, hint: RoleHint = {}): Promise<string | undefined> {
     if (validRole(hint.roleArn)) return hint.roleArn;
@@ -31,6 +34,8 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
           return await this.instanceRole(workload.id.split('/').pop() ?? '');
         case 'ecs':
           return await this.taskRole(workload.id, hint.taskDefinitionArn);
+        case 'codebuild':
+          return await this.buildRole(workload.id);
         default:
           return undefined;
       }
@@ -49,6 +54,15 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
       new GetInstanceProfileCommand({ InstanceProfileName: profileName }),
     );
     return validRole(profile.InstanceProfile?.Roles?.[0]?.Arn);
+  }
+
+  private async buildRole(buildArn: string): Promise<string | undefined> {
+    if (!this.deps.codebuild) return undefined;
+    // arn:aws:codebuild:region:account:build/<project>:<uuid> -> build ID <project>:<uuid>
+    const id = buildArn.split(':build/')[1];
+    if (!id) return undefined;
+    const res = await this.deps.codebuild.send(new BatchGetBuildsCommand({ ids: [id] }));
+    return validRole(res.builds?.[0]?.serviceRole);
   }
 
   private async taskRole(taskArn: string, taskDefinitionArn?: string): Promise<string | undefined> {

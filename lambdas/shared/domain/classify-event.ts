@@ -52,6 +52,8 @@ export type Classification =
       reason: string;
       compromised: boolean;
       dryRun: boolean;
+      /** Only these credentials of the workload (a manual `sundown revoke --credential`). */
+      credentialIds?: string[];
       trigger: Trigger;
     }
   | { kind: 'workload-started'; workload: Workload; startedAt: string; roleHint?: RoleHint; trigger: Trigger }
@@ -265,7 +267,11 @@ function sundownWorkloadEnded(env: Env): Classification {
   const d = detail(env, WorkloadEndedDetailSchema);
   const workload = sundownWorkload(env, d.workloadId);
   const reason = sanitizeReason(d.reason) || 'sundown:workload-ended';
-  return ended(env, workload, reason, { compromised: d.compromised ?? false, dryRun: d.dryRun ?? false });
+  return ended(env, workload, reason, {
+    compromised: d.compromised ?? false,
+    dryRun: d.dryRun ?? false,
+    ...(d.credentialIds ? { credentialIds: d.credentialIds } : {}),
+  });
 }
 
 function sundownCredentialIssued(env: Env): Classification {
@@ -334,7 +340,7 @@ function ended(
   env: Env,
   workload: Workload,
   reason: string,
-  flags: { compromised?: boolean; dryRun?: boolean } = {},
+  flags: { compromised?: boolean; dryRun?: boolean; credentialIds?: string[] } = {},
 ): Classification {
   return {
     kind: 'workload-ended',
@@ -343,6 +349,7 @@ function ended(
     reason,
     compromised: flags.compromised ?? false,
     dryRun: flags.dryRun ?? false,
+    ...(flags.credentialIds ? { credentialIds: flags.credentialIds } : {}),
     trigger: env.trigger,
   };
 }

@@ -163,6 +163,12 @@ export const WorkloadEndedDetailSchema = z.strictObject({
   reason: z.string().max(4096).optional(),
   compromised: z.boolean().optional(),
   dryRun: z.boolean().optional(),
+  /** Limit the revocation to these credentials of the workload (`sundown revoke --credential`). */
+  credentialIds: z
+    .array(z.string().regex(/^(?:rs|ak|ct)-[0-9a-f]{24}$/, { message: 'must be a Sundown credential ID' }))
+    .min(1)
+    .max(100)
+    .optional(),
 });
 export type WorkloadEndedDetail = z.infer<typeof WorkloadEndedDetailSchema>;
 

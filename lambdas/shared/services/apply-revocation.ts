@@ -14,6 +14,8 @@ import { pruneEntries, renderDenyPolicies } from '../domain/deny-policy.ts';
 import type { RevocationMessage } from '../schemas/revocation-message.ts';
 import { auditCredential } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
+import { revokeCertificates } from './revoke-certificates.ts';
+import { revokeUser } from './revoke-user.ts';
 
 export interface RevokerDeps extends ServiceDeps {
   rolePolicies: RolePolicyWriter;
@@ -32,8 +34,10 @@ export async function applyRevocation(deps: RevokerDeps, message: RevocationMess
   switch (message.target) {
     case 'role':
       return applyRoleRevocation(deps, message);
-    default:
-      throw new Error(`revocation target ${message.target} is not supported yet`);
+    case 'user':
+      return revokeUser(deps, message);
+    case 'certificate':
+      return revokeCertificates(deps, message);
   }
 }
 
@@ -66,6 +70,7 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
     outcome.iamWrites += applied.writes;
     unplacedKeys = new Set(rendered.unplaced.map(entryKey));
     await deps.store.markRendered(message.roleArn, state.version, {
+      iamWrites: applied.writes,
       charsUsed: rendered.charsUsed,
       charsCapacity: rendered.charsCapacity,
       managedPolicies: rendered.managed.length,

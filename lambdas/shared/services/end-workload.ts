@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { StoredDenyEntry } from '../adapters/revocation-store.ts';
 import type { Classification } from '../domain/classify-event.ts';
-import type { CredentialRecord } from '../schemas/credential.ts';
+import type { CredentialRecord, CredentialStatus } from '../schemas/credential.ts';
 import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
 import { auditCredential, auditTrigger } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -49,7 +49,10 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
   const maxHours = deps.config.SUNDOWN_MAX_SESSION_HOURS;
 
   let credentials = await deps.registry.forWorkload(workload.id);
-  if (credentials.length === 0) {
+  if (event.credentialIds) {
+    const wanted = new Set(event.credentialIds);
+    credentials = credentials.filter((c) => wanted.has(c.credentialId));
+  } else if (credentials.length === 0) {
     // The start was never seen (best-effort events, or Sundown deployed later):
     // resolve the role where the platform still can.
     const discovered = await recordDiscoveredSession(deps, workload, undefined, trigger, endedAt);
@@ -68,12 +71,14 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
     return outcome;
   }
 
+  // A manual revoke of named credentials may also retry failed or skipped ones.
+  const eligible: CredentialStatus[] = event.credentialIds ? ['active', 'failed', 'skipped'] : ['active'];
   const roleEntries = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
   const userEntries = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
   const certificates = new Map<string, string[]>();
 
   for (const credential of credentials) {
-    if (credential.status !== 'active' && credential.status !== 'revoking') {
+    if (!eligible.includes(credential.status) && credential.status !== 'revoking') {
       outcome.duplicates.push(credential.credentialId);
       continue;
     }
@@ -81,7 +86,7 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
     if (principal) {
       const decision = await deps.optIn.check(principal);
       if (!decision.optedIn) {
-        const moved = await deps.registry.transition(credential.credentialId, ['active'], 'skipped', {
+        const moved = await deps.registry.transition(credential.credentialId, eligible, 'skipped', {
           statusReason: decision.reason,
           endedAt,
         });
@@ -110,7 +115,7 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
     }
     const alreadyRevoking = credential.status === 'revoking';
     if (!alreadyRevoking) {
-      const moved = await deps.registry.transition(credential.credentialId, ['active'], 'revoking', {
+      const moved = await deps.registry.transition(credential.credentialId, eligible, 'revoking', {
         endedAt,
         revokeRequestedAt: deps.now().toISOString(),
         statusReason: event.reason,

@@ -1,0 +1,131 @@
+/**
+ * IAM writes on an opted-in user: deactivate exactly the access keys Sundown recorded, and write or
+ * delete Sundown's inline policy on the user. The policy document comes from the revocation store
+ * (DynamoDB); nothing here lists the user's keys or reads Sundown's policy back to modify it.
+ *
+ * Errors that another attempt cannot fix (access denied, the user's inline-policy quota, a rejected
+ * document) are thrown as {@link UserRevocationRefused}, so the caller can settle the credential as
+ * `failed` at once instead of retrying it into the DLQ. Anything else (throttling after the SDK's own
+ * retries, service failures) is rethrown as it is.
+ */
+import {
+  DeleteUserPolicyCommand,
+  type IAMClient,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+
+export const USER_INLINE_POLICY_NAME = 'SundownRevokedSessions';
+/** IAM quota: aggregate size of all inline policies of one user, whitespace not counted. */
+export const USER_INLINE_POLICY_LIMIT = 2_048;
+
+/** An IAM refusal that retrying will not change; `code` is IAM's error code. */
+export class UserRevocationRefused extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'UserRevocationRefused';
+  }
+}
+
+/** `deactivated`: UpdateAccessKey succeeded (also when the key was already inactive). */
+export type KeyDeactivation = 'deactivated' | 'not-found';
+
+function errorName(err: unknown): string {
+  return (err as { name?: string })?.name ?? '';
+}
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+const NO_SUCH_ENTITY = new Set(['NoSuchEntity', 'NoSuchEntityException']);
+const LIMIT_EXCEEDED = new Set(['LimitExceeded', 'LimitExceededException']);
+const MALFORMED = new Set(['MalformedPolicyDocument', 'MalformedPolicyDocumentException']);
+
+function message(err: unknown): string {
+  return String((err as Error)?.message ?? err).slice(0, 300);
+}
+
+export class UserPolicyWriter {
+  constructor(private readonly iam: IAMClient) {}
+
+  /**
+   * Sets one recorded key `Inactive`. Idempotent: an already inactive key succeeds again.
+   * `not-found` means IAM knows no such key on this user: it was deleted (the key can no longer sign
+   * anything), or the registration named another user.
+   */
+  async deactivateKey(userName: string, accessKeyId: string): Promise<KeyDeactivation> {
+    try {
+      await this.iam.send(
+        new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }),
+      );
+      return 'deactivated';
+    } catch (err) {
+      const name = errorName(err);
+      if (NO_SUCH_ENTITY.has(name)) return 'not-found';
+      if (ACCESS_DENIED.has(name)) {
+        throw new UserRevocationRefused(
+          `access denied deactivating access key ${accessKeyId} of user ${userName}: the user must be tagged sundown:revoke=enabled or allowlisted (${message(err)})`,
+          name,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Writes Sundown's inline policy; `user-deleted` when the user no longer exists. */
+  async putSessionsPolicy(userName: string, document: object): Promise<'written' | 'user-deleted'> {
+    try {
+      await this.iam.send(
+        new PutUserPolicyCommand({
+          UserName: userName,
+          PolicyName: USER_INLINE_POLICY_NAME,
+          PolicyDocument: JSON.stringify(document),
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      const name = errorName(err);
+      if (NO_SUCH_ENTITY.has(name)) return 'user-deleted';
+      if (ACCESS_DENIED.has(name)) {
+        throw new UserRevocationRefused(
+          `access denied writing policy ${USER_INLINE_POLICY_NAME} on user ${userName}: the user must be tagged sundown:revoke=enabled or allowlisted (${message(err)})`,
+          name,
+        );
+      }
+      if (LIMIT_EXCEEDED.has(name)) {
+        throw new UserRevocationRefused(
+          `policy ${USER_INLINE_POLICY_NAME} does not fit on user ${userName}: IAM allows ${USER_INLINE_POLICY_LIMIT} characters for all of a user's inline policies together (${message(err)})`,
+          name,
+        );
+      }
+      if (MALFORMED.has(name)) {
+        throw new UserRevocationRefused(
+          `IAM rejected policy ${USER_INLINE_POLICY_NAME} for user ${userName}: ${message(err)}`,
+          name,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes Sundown's inline policy; `absent` when there was none (or no such user). */
+  async deleteSessionsPolicy(userName: string): Promise<'deleted' | 'absent'> {
+    try {
+      await this.iam.send(
+        new DeleteUserPolicyCommand({ UserName: userName, PolicyName: USER_INLINE_POLICY_NAME }),
+      );
+      return 'deleted';
+    } catch (err) {
+      const name = errorName(err);
+      if (NO_SUCH_ENTITY.has(name)) return 'absent';
+      if (ACCESS_DENIED.has(name)) {
+        throw new UserRevocationRefused(
+          `access denied deleting policy ${USER_INLINE_POLICY_NAME} from user ${userName} (${message(err)})`,
+          name,
+        );
+      }
+      throw err;
+    }
+  }
+}

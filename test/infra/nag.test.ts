@@ -1,0 +1,117 @@
+/**
+ * cdk-nag (AwsSolutions) as bin/app.ts applies it: no finding is left
+ * unacknowledged, every acknowledgement has its reason, and a non-compliant
+ * change is reported (so these tests can fail).
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
+import { ACCOUNT, buildSundown, REGION, synthNagFindings } from './support.ts';
+
+const CONFIGURED = {
+  stoppedEndsWorkload: true,
+  allowlist: [
+    '/workloads/',
+    '/ci/builds/',
+    `arn:aws:iam::${ACCOUNT}:role/fixed-worker`,
+    `arn:aws:iam::${ACCOUNT}:user/ci-bot`,
+  ],
+  certificateAuthorityArns: [
+    `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`,
+  ],
+  brokerCallers: [`arn:aws:iam::${ACCOUNT}:role/caller`],
+};
+
+interface Acknowledgement {
+  id: string;
+  reason: string;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('leaves no unacknowledged finding (error or warning) on the default app', () => {
+    const { app } = buildSundown({}, { nag: true });
+    const { findings, error } = synthNagFindings(app);
+    expect(findings).toEqual([]);
+    expect(error).toBeUndefined();
+  }, 60_000);
+
+  it('leaves no unacknowledged finding with allowlist, CAs, broker callers and stoppedEndsWorkload set', () => {
+    const { app } = buildSundown(CONFIGURED, { nag: true });
+    expect(synthNagFindings(app).findings).toEqual([]);
+  }, 60_000);
+
+  it('writes every acknowledgement, with a specific reason, into the template metadata', () => {
+    const { app } = buildSundown({}, { nag: true });
+    const template = app.synth().getStackByName('Sundown').template as {
+      Resources: Record<
+        string,
+        { Type: string; Metadata?: { cdk_nag?: { rules_to_suppress: Acknowledgement[] } } }
+      >;
+    };
+    const acknowledged = Object.values(template.Resources).flatMap((r) =>
+      (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((ack) => ({ type: r.Type, ...ack })),
+    );
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const ack of acknowledged) expect(ack.reason.length, ack.id).toBeGreaterThanOrEqual(60);
+    const ids = (type: string) => new Set(acknowledged.filter((a) => a.type === type).map((a) => a.id));
+    // Each acknowledgement sits on the resource it is about, and nowhere else.
+    expect([...ids('AWS::Lambda::Function')]).toEqual(['AwsSolutions-L1']);
+    expect([...ids('AWS::IAM::Role')]).toEqual([
+      expect.stringMatching(/^AwsSolutions-IAM4\[.*AWSLambdaBasicExecutionRole\]$/),
+    ]);
+    expect([...ids('AWS::SQS::Queue')]).toEqual(['AwsSolutions-SQS3']);
+    expect([...ids('AWS::IAM::Policy')].every((id) => id.startsWith('AwsSolutions-IAM5['))).toBe(true);
+    expect(acknowledged.filter((a) => a.type === 'AWS::SQS::Queue')).toHaveLength(1); // only the delivery DLQ
+  }, 60_000);
+
+  it('fails synthesis on a non-compliant construct added to the stack', () => {
+    const { app, stack } = buildSundown({}, { nag: true });
+    new sqs.Queue(stack, 'Unprotected', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+
+    const { findings, error } = synthNagFindings(app);
+
+    expect(error).toBeDefined();
+    const rules = findings.filter((f) => f.paths.includes('Sundown/Unprotected/Resource')).map((f) => f.rule);
+    expect(rules).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
+    expect(findings.every((f) => f.paths.every((p) => p.startsWith('Sundown/Unprotected/')))).toBe(true);
+  }, 60_000);
+
+  it('fails synthesis on an IAM write on role/* without the opt-in condition, next to acknowledged ones', () => {
+    const { app, stack } = buildSundown({}, { nag: true });
+    const revoker = stack.node.findChild('Revoker') as SundownFunction;
+    revoker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PutRolePolicy'],
+        resources: [`arn:aws:iam::${ACCOUNT}:role/*`],
+      }),
+    );
+
+    const { findings, error } = synthNagFindings(app);
+
+    expect(error).toBeDefined();
+    expect(findings).toEqual([
+      {
+        rule: `AwsSolutions-IAM5[Resource::arn:aws:iam::${ACCOUNT}:role/*]`,
+        severity: 'error',
+        paths: ['Sundown/Revoker/Function/ServiceRole/DefaultPolicy/Resource'],
+      },
+    ]);
+  }, 60_000);
+
+  it('fails synthesis on an allowlist of "/" (every role and user, without the tag)', () => {
+    const { app } = buildSundown({ allowlist: ['/'] }, { nag: true });
+
+    const { findings, error } = synthNagFindings(app);
+
+    expect(error).toBeDefined();
+    expect(findings.map((f) => f.rule)).toEqual(
+      expect.arrayContaining([
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:user/*]`,
+      ]),
+    );
+  }, 60_000);
+});

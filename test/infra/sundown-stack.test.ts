@@ -1,0 +1,440 @@
+/**
+ * The synthesized stack: triggers -> queues (with DLQs) -> handlers, the
+ * tables and key, and the public outputs. Logical IDs come from the construct
+ * tree; nothing here depends on a hashed ID.
+ */
+import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_INDEX } from '../../lambdas/shared/adapters/audit-log.ts';
+import {
+  CREDENTIALS_BY_STATUS,
+  CREDENTIALS_BY_WORKLOAD,
+} from '../../lambdas/shared/adapters/credential-registry.ts';
+import type { DataTables } from '../../lib/constructs/data-tables.ts';
+import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
+import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
+import type { SundownStack } from '../../lib/stacks/sundown-stack.ts';
+import { arnRefOf, logicalIdOf, refOf, sundownTemplate } from './support.ts';
+
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
+interface RuleTarget {
+  Arn: unknown;
+  DeadLetterConfig?: { Arn: unknown };
+  RetryPolicy?: { MaximumRetryAttempts?: number };
+}
+
+let stack: SundownStack;
+let template: Template;
+let resources: Record<string, Resource>;
+/** Logical IDs of the constructs the assertions are about. */
+let ids: {
+  key: string;
+  bus: string;
+  queues: Record<
+    'serviceEvents' | 'busEvents' | 'discoveryEvents' | 'revocations',
+    { queue: string; dlq: string }
+  >;
+  functions: Record<'ended' | 'started' | 'revoker', string>;
+  tables: { credentials: string; revocations: string; audit: string };
+};
+
+beforeAll(() => {
+  ({ stack, template } = sundownTemplate());
+  resources = template.toJSON().Resources;
+  const queue = (id: string) => {
+    const q = stack.node.findChild(id) as QueueWithDlq;
+    return { queue: logicalIdOf(q.queue), dlq: logicalIdOf(q.deadLetterQueue) };
+  };
+  const fn = (id: string) => logicalIdOf((stack.node.findChild(id) as SundownFunction).fn);
+  const data = stack.node.findChild('Data') as DataTables;
+  ids = {
+    key: logicalIdOf(stack.node.findChild('Key')),
+    bus: logicalIdOf(stack.node.findChild('Bus')),
+    queues: {
+      serviceEvents: queue('ServiceEvents'),
+      busEvents: queue('BusEvents'),
+      discoveryEvents: queue('DiscoveryEvents'),
+      revocations: queue('Revocations'),
+    },
+    functions: { ended: fn('WorkloadEnded'), started: fn('WorkloadStarted'), revoker: fn('Revoker') },
+    tables: {
+      credentials: logicalIdOf(data.credentials),
+      revocations: logicalIdOf(data.revocations),
+      audit: logicalIdOf(data.audit),
+    },
+  };
+}, 120_000);
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const rules = () => ofType('AWS::Events::Rule');
+
+/** Sorts every string array, so patterns compare by content and not by the order values are listed in. */
+function normalized(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normalized);
+    return items.every((i) => typeof i === 'string') ? [...items].sort() : items;
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalized(v)]));
+  }
+  return value;
+}
+
+/** The rules whose pattern has this source and detail-type. */
+function rulesFor(source: string, detailType: string): Resource[] {
+  return rules()
+    .map(([, r]) => r)
+    .filter((r) => {
+      const p = r.Properties.EventPattern as { source?: unknown[]; 'detail-type'?: unknown[] };
+      return p.source?.includes(source) && p['detail-type']?.includes(detailType);
+    });
+}
+
+describe('EventBridge triggers', () => {
+  it('targets only SQS queues, each with a delivery DLQ and retries (never a Lambda function)', () => {
+    expect(rules().length).toBeGreaterThan(0);
+    for (const [id, rule] of rules()) {
+      const targets = rule.Properties.Targets as RuleTarget[];
+      expect(targets.length, id).toBeGreaterThan(0);
+      for (const target of targets) {
+        expect(resources[arnRefOf(target.Arn) ?? '']?.Type, `${id} target`).toBe('AWS::SQS::Queue');
+        expect(resources[arnRefOf(target.DeadLetterConfig?.Arn) ?? '']?.Type, `${id} DLQ`).toBe(
+          'AWS::SQS::Queue',
+        );
+        expect(target.RetryPolicy?.MaximumRetryAttempts, id).toBeGreaterThan(0);
+      }
+    }
+    // No function may be invoked by EventBridge directly.
+    const invokedByEvents = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(invokedByEvents).toEqual([]);
+  });
+
+  const workloadEnd: [string, string, Record<string, unknown>][] = [
+    [
+      'aws.ec2',
+      'EC2 Instance State-change Notification',
+      { detail: { state: ['shutting-down', 'terminated'] } },
+    ],
+    ['aws.autoscaling', 'EC2 Instance Terminate Successful', {}],
+    ['aws.ecs', 'ECS Task State Change', { detail: { lastStatus: ['STOPPED'] } }],
+    ['aws.batch', 'Batch Job State Change', { detail: { status: ['SUCCEEDED', 'FAILED'] } }],
+    [
+      'aws.lambda',
+      'AWS API Call via CloudTrail',
+      {
+        detail: {
+          eventSource: ['lambda.amazonaws.com'],
+          eventName: ['DeleteFunction', 'DeleteFunction20150331'],
+        },
+      },
+    ],
+    [
+      'aws.codebuild',
+      'CodeBuild Build State Change',
+      { detail: { 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] } },
+    ],
+    [
+      'aws.guardduty',
+      'GuardDuty Finding',
+      {
+        detail: {
+          type: [
+            'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+            'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS',
+          ],
+        },
+      },
+    ],
+  ];
+
+  it.each(workloadEnd)(
+    'routes %s "%s" workload ends from the default bus to ServiceEvents',
+    (source, type, rest) => {
+      const matching = rulesFor(source, type).filter(
+        (r) => arnRefOf((r.Properties.Targets as RuleTarget[])[0]?.Arn) === ids.queues.serviceEvents.queue,
+      );
+      expect(matching).toHaveLength(1);
+      const rule = matching[0] as Resource;
+      expect(normalized(rule.Properties.EventPattern)).toEqual(
+        normalized({ source: [source], 'detail-type': [type], ...rest }),
+      );
+      expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus
+    },
+  );
+
+  it('revokes on EC2 "stopped" only when stoppedEndsWorkload is true', () => {
+    const ec2States = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::Rule'))
+        .map((r) => r.Properties.EventPattern as { source: string[]; detail?: { state?: string[] } })
+        .filter((p) => p.source.includes('aws.ec2'))
+        .flatMap((p) => p.detail?.state ?? []);
+    expect(ec2States(template)).not.toContain('stopped');
+
+    const { template: stopping } = sundownTemplate({ stoppedEndsWorkload: true });
+    const endRule = Object.values(stopping.findResources('AWS::Events::Rule')).find((r) =>
+      (r.Properties.EventPattern.detail?.state ?? []).includes('terminated'),
+    );
+    expect(normalized(endRule?.Properties.EventPattern.detail.state)).toEqual(
+      normalized(['shutting-down', 'terminated', 'stopped']),
+    );
+    expect(ec2States(stopping)).toContain('running'); // discovery is unchanged
+  }, 60_000);
+
+  it('routes workload starts from the default bus to DiscoveryEvents', () => {
+    const discovery = rules().filter(
+      ([, r]) =>
+        arnRefOf((r.Properties.Targets as RuleTarget[])[0]?.Arn) === ids.queues.discoveryEvents.queue,
+    );
+    const sources = discovery.flatMap(([, r]) => (r.Properties.EventPattern as { source: string[] }).source);
+    expect(sources.sort()).toEqual(['aws.batch', 'aws.codebuild', 'aws.ec2', 'aws.ecs', 'aws.lambda']);
+    for (const [, r] of discovery) expect(r.Properties.EventBusName).toBeUndefined();
+    const ec2 = discovery.find(([, r]) => JSON.stringify(r.Properties.EventPattern).includes('aws.ec2'));
+    expect(ec2?.[1].Properties.EventPattern).toMatchObject({ detail: { state: ['running'] } });
+  });
+
+  it("routes everything on Sundown's bus except its own audit events to BusEvents", () => {
+    const target = new Capture();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: ids.bus },
+      EventPattern: Match.objectEquals({ source: [{ 'anything-but': ['sundown.audit'] }] }),
+      Targets: [Match.objectLike({ Arn: target, DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+    expect(arnRefOf(target.asObject())).toBe(ids.queues.busEvents.queue);
+    const onSundownBus = rules().filter(([, r]) => refOf(r.Properties.EventBusName) === ids.bus);
+    expect(onSundownBus).toHaveLength(1);
+  });
+
+  it('lets EventBridge send to a queue only on behalf of a Sundown rule (aws:SourceArn)', () => {
+    const ruleIds = new Set(rules().map(([id]) => id));
+    const eventsStatements = ofType('AWS::SQS::QueuePolicy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.filter(
+        (s) => JSON.stringify(s.Principal).includes('events.amazonaws.com') && s.Effect === 'Allow',
+      ),
+    );
+    expect(eventsStatements.length).toBeGreaterThan(0);
+    for (const s of eventsStatements) {
+      expect(s.Action).toBe('sqs:SendMessage');
+      const sourceArn = (s.Condition as { ArnEquals?: Record<string, unknown> } | undefined)?.ArnEquals?.[
+        'aws:SourceArn'
+      ];
+      expect(ruleIds.has(arnRefOf(sourceArn) ?? ''), JSON.stringify(s)).toBe(true);
+    }
+    // Every rule target and delivery DLQ carries such a statement.
+    for (const [ruleId, rule] of rules()) {
+      for (const target of rule.Properties.Targets as RuleTarget[]) {
+        for (const queueId of [arnRefOf(target.Arn), arnRefOf(target.DeadLetterConfig?.Arn)]) {
+          template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+            Queues: Match.arrayWith([{ Ref: queueId }]),
+            PolicyDocument: {
+              Statement: Match.arrayWith([
+                Match.objectLike({
+                  Effect: 'Allow',
+                  Principal: { Service: 'events.amazonaws.com' },
+                  Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+                }),
+              ]),
+            },
+          });
+        }
+      }
+    }
+  });
+});
+
+describe('queues', () => {
+  const workQueues = () => Object.values(ids.queues);
+
+  it('gives every work queue a DLQ redrive with a bounded maxReceiveCount', () => {
+    for (const { queue, dlq } of workQueues()) {
+      const redrive = resources[queue]?.Properties.RedrivePolicy as {
+        deadLetterTargetArn: unknown;
+        maxReceiveCount: number;
+      };
+      expect(arnRefOf(redrive.deadLetterTargetArn), queue).toBe(dlq);
+      expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(1);
+      expect(redrive.maxReceiveCount).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('leaves no queue without a DLQ unless it is one (SQS redrive or EventBridge delivery DLQ)', () => {
+    const dlqs = new Set<string>();
+    for (const [, q] of ofType('AWS::SQS::Queue')) {
+      const target = arnRefOf(
+        (q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn,
+      );
+      if (target) dlqs.add(target);
+    }
+    for (const [, r] of rules()) {
+      for (const t of r.Properties.Targets as RuleTarget[]) dlqs.add(arnRefOf(t.DeadLetterConfig?.Arn) ?? '');
+    }
+    for (const [id, q] of ofType('AWS::SQS::Queue')) {
+      expect(dlqs.has(id) || q.Properties.RedrivePolicy !== undefined, id).toBe(true);
+    }
+  });
+
+  it("encrypts every queue with the stack's customer managed key", () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues.length).toBeGreaterThanOrEqual(9);
+    for (const [id, q] of queues) expect(arnRefOf(q.Properties.KmsMasterKeyId), id).toBe(ids.key);
+  });
+
+  it('denies every non-TLS request to every queue (aws:SecureTransport false)', () => {
+    for (const [id] of ofType('AWS::SQS::Queue')) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: Match.arrayWith([{ Ref: id }]),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'sqs:*',
+              Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ]),
+        },
+      });
+    }
+  });
+
+  it('makes the revocation queue and its DLQ FIFO with content-based deduplication', () => {
+    for (const id of [ids.queues.revocations.queue, ids.queues.revocations.dlq]) {
+      expect(resources[id]?.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: true });
+      expect(String(resources[id]?.Properties.QueueName)).toMatch(/\.fifo$/);
+    }
+    for (const id of [
+      ids.queues.serviceEvents.queue,
+      ids.queues.busEvents.queue,
+      ids.queues.discoveryEvents.queue,
+    ]) {
+      expect(resources[id]?.Properties.FifoQueue).toBeUndefined();
+    }
+  });
+
+  it("sets each consumed queue's visibility timeout to at least 6x its consumer's timeout", () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBeGreaterThanOrEqual(4);
+    for (const [id, m] of mappings) {
+      const queue = resources[arnRefOf(m.Properties.EventSourceArn) ?? ''];
+      const fn = resources[refOf(m.Properties.FunctionName) ?? ''];
+      const timeout = Number(fn?.Properties.Timeout ?? 3);
+      expect(Number(queue?.Properties.VisibilityTimeout ?? 30), id).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+});
+
+describe('event source mappings', () => {
+  it('report partial batch failures on every mapping', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBeGreaterThan(0);
+    for (const [id, m] of mappings) {
+      expect(m.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
+    }
+  });
+
+  it('connects each work queue to the handler that owns it', () => {
+    const consumer = (queueId: string) =>
+      ofType('AWS::Lambda::EventSourceMapping')
+        .filter(([, m]) => arnRefOf(m.Properties.EventSourceArn) === queueId)
+        .map(([, m]) => refOf(m.Properties.FunctionName));
+    expect(consumer(ids.queues.serviceEvents.queue)).toEqual([ids.functions.ended]);
+    expect(consumer(ids.queues.busEvents.queue)).toEqual([ids.functions.ended]);
+    expect(consumer(ids.queues.discoveryEvents.queue)).toEqual([ids.functions.started]);
+    expect(consumer(ids.queues.revocations.queue)).toEqual([ids.functions.revoker]);
+  });
+});
+
+describe('functions', () => {
+  it('run Node.js 22 on arm64 with active tracing', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(3);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+    }
+  });
+
+  it('log to an explicit log group with retention, kept when the stack is deleted', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const logGroupId = refOf((fn.Properties.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup);
+      const logGroup = resources[logGroupId ?? ''];
+      expect(logGroup?.Type, id).toBe('AWS::Logs::LogGroup');
+      expect(logGroup?.Properties.RetentionInDays, id).toBeGreaterThan(0);
+      expect(logGroup?.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+});
+
+describe('tables and key', () => {
+  it('protect every table: PITR, deletion protection, SSE with the customer managed key, retained', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id).sort()).toEqual(Object.values(ids.tables).sort());
+    for (const [id, table] of tables) {
+      expect(table.Properties, id).toMatchObject({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [ids.key, 'Arn'] },
+        },
+      });
+      expect(table.DeletionPolicy, id).toBe('Retain');
+      expect(table.UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  /** GSI name -> [partition key, sort key], from the template. */
+  const indexes = (tableId: string) =>
+    Object.fromEntries(
+      (
+        (resources[tableId]?.Properties.GlobalSecondaryIndexes ?? []) as {
+          IndexName: string;
+          KeySchema: { AttributeName: string; KeyType: string }[];
+          Projection: { ProjectionType: string };
+        }[]
+      ).map((i) => [
+        i.IndexName,
+        [...i.KeySchema.map((k) => `${k.KeyType}:${k.AttributeName}`), i.Projection.ProjectionType],
+      ]),
+    );
+
+  it('has the credentials indexes the registry queries (byWorkload, byStatus)', () => {
+    expect(indexes(ids.tables.credentials)).toEqual({
+      [CREDENTIALS_BY_WORKLOAD]: ['HASH:workloadId', 'RANGE:issuedAt', 'ALL'],
+      [CREDENTIALS_BY_STATUS]: ['HASH:status', 'RANGE:expiresAt', 'ALL'],
+    });
+  });
+
+  it('has the audit indexes the audit log queries (byWorkload, byCredential, byType, byTime)', () => {
+    expect(indexes(ids.tables.audit)).toEqual({
+      [AUDIT_INDEX.byWorkload]: ['HASH:workloadId', 'RANGE:at', 'ALL'],
+      [AUDIT_INDEX.byCredential]: ['HASH:credentialId', 'RANGE:at', 'ALL'],
+      [AUDIT_INDEX.byType]: ['HASH:type', 'RANGE:at', 'ALL'],
+      [AUDIT_INDEX.byTime]: ['HASH:chainId', 'RANGE:at', 'ALL'],
+    });
+  });
+
+  it('rotates the customer managed key', () => {
+    expect(resources[ids.key]?.Properties.EnableKeyRotation).toBe(true);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+  });
+});
+
+describe('outputs (public contract: the CLI and integration tests read them)', () => {
+  it('exports the event bus and table names', () => {
+    template.hasOutput('EventBusName', { Value: { Ref: ids.bus } });
+    template.hasOutput('CredentialsTableName', { Value: { Ref: ids.tables.credentials } });
+    template.hasOutput('AuditTableName', { Value: { Ref: ids.tables.audit } });
+  });
+});

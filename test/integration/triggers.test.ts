@@ -1,0 +1,250 @@
+/**
+ * Every workload-end trigger, through the real EventBridge rules of the
+ * deployed stack, ends with the workload's session denied on its role.
+ */
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
+import { deniedOn, entryFrom, sundownEvent } from './fixtures.ts';
+import { deploySundown, type Sundown } from './harness.ts';
+
+let sd: Sundown;
+const ACCOUNT = '123456789012';
+
+beforeAll(async () => {
+  sd = await deploySundown();
+});
+afterAll(async () => {
+  await sd?.stop();
+});
+
+async function optedInRole(name: string): Promise<string> {
+  const res = await sd.iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      Tags: [{ Key: 'sundown:revoke', Value: 'enabled' }],
+    }),
+  );
+  return res.Role?.Arn as string;
+}
+
+describe('workload-end triggers', () => {
+  it('ECS: a task that stops is denied by task ID; its sibling task is not', async () => {
+    const roleArn = await optedInRole('ecs-task-role');
+    const ecs = new ECSClient({ endpoint: sd.target.endpoint, region: 'us-east-1' });
+    const vpc = await sd.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+    const subnet = await sd.ec2.send(
+      new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.0.1.0/24' }),
+    );
+    const sg = await sd.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'tasks', Description: 'tasks', VpcId: vpc.Vpc?.VpcId }),
+    );
+    await sd.ec2
+      .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg.GroupId, IpPermissions: [] }))
+      .catch(() => undefined);
+    await ecs.send(new CreateClusterCommand({ clusterName: 'payments' }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'worker',
+        taskRoleArn: roleArn,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: 'worker', image: 'worker:1', memory: 128 }],
+      }),
+    );
+    const run = async () => {
+      const res = await ecs.send(
+        new RunTaskCommand({
+          cluster: 'payments',
+          taskDefinition: 'worker',
+          launchType: 'FARGATE',
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: [subnet.Subnet?.SubnetId as string],
+              securityGroups: [sg.GroupId as string],
+            },
+          },
+        }),
+      );
+      return res.tasks?.[0]?.taskArn as string;
+    };
+    const [stopping, sibling] = [await run(), await run()];
+    const ecsEvent = (taskArn: string, lastStatus: string) =>
+      entryFrom(
+        'ecs-task-state-change',
+        (d) => {
+          d.taskArn = taskArn;
+          d.clusterArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/payments`;
+          d.lastStatus = lastStatus;
+          d.desiredStatus = lastStatus;
+          delete d.taskDefinitionArn;
+          delete d.overrides;
+        },
+        { resources: [taskArn] },
+      );
+    await sd.putEvents([ecsEvent(stopping, 'RUNNING'), ecsEvent(sibling, 'RUNNING')]);
+    await sd.drain();
+
+    await sd.putEvents([ecsEvent(stopping, 'STOPPED')]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'ecs-task-role')).toEqual([stopping.split('/').pop()]);
+  });
+
+  it('Batch: a finished job is denied by the ECS task ID of its container', async () => {
+    const roleArn = await optedInRole('batch-job-role');
+    const jobArn = `arn:aws:batch:us-east-1:${ACCOUNT}:job/4c7599ae-0a82-49aa-ba5a-4727fcce14a8`;
+    const taskArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:task/batch-ce/0123456789abcdef0123456789abcdef`;
+    const batchEvent = (status: string) =>
+      entryFrom(
+        'batch-job-state-change',
+        (d) => {
+          d.status = status;
+          d.jobArn = jobArn;
+          d.container = { ...(d.container as object), taskArn, jobRoleArn: roleArn };
+        },
+        { resources: [jobArn] },
+      );
+    await sd.putEvents([batchEvent('RUNNING')]);
+    await sd.drain();
+
+    await sd.putEvents([batchEvent('SUCCEEDED')]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'batch-job-role')).toEqual(['0123456789abcdef0123456789abcdef']);
+  });
+
+  it('Lambda: a deleted function is denied by function name (DeleteFunction20150331 and plain DeleteFunction)', async () => {
+    const roleArn = await optedInRole('fn-role');
+    const trail = (eventName: string, functionName: string) =>
+      entryFrom('lambda-cloudtrail-create-function', (d) => {
+        d.eventName = eventName;
+        d.requestParameters = { functionName, role: roleArn };
+        delete d.responseElements;
+        delete d.errorCode;
+      });
+    await sd.putEvents([trail('CreateFunction20150331', 'resize'), trail('CreateFunction', 'thumbs')]);
+    await sd.drain();
+
+    await sd.putEvents([trail('DeleteFunction20150331', 'resize'), trail('DeleteFunction', 'thumbs')]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'fn-role')).toEqual(['resize', 'thumbs']);
+  });
+
+  it('CodeBuild: a finished build is denied by its AWSCodeBuild-<uuid> session', async () => {
+    // moto's CodeBuild responses do not deserialize in the AWS SDK v3 (dates as
+    // strings), so the build's session is registered rather than discovered.
+    const roleArn = await optedInRole('cb-role');
+    const buildArn = `arn:aws:codebuild:us-east-1:${ACCOUNT}:build/site-deploy:0f5d2c3a-4b1e-4f6a-9d8c-7b6a5e4d3c2b`;
+    const sessionName = 'AWSCodeBuild-0f5d2c3a-4b1e-4f6a-9d8c-7b6a5e4d3c2b';
+    await sd.putEvents([
+      sundownEvent(sd.outputs.EventBusName as string, 'Credential Issued', {
+        kind: 'role-session',
+        roleArn,
+        sessionName,
+        workloadId: buildArn,
+      }),
+    ]);
+    await sd.drain();
+
+    await sd.putEvents([
+      entryFrom(
+        'codebuild-build-state-change',
+        (d) => {
+          d['build-status'] = 'SUCCEEDED';
+          d['build-id'] = buildArn;
+        },
+        { resources: [buildArn] },
+      ),
+    ]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'cb-role')).toEqual([sessionName]);
+  });
+
+  it('Auto Scaling: EC2 Instance Terminate Successful denies the instance', async () => {
+    await ensureDemoRole(sd.iam, 'asg-role');
+    const id = await launchInstance(sd.ec2, 'asg-role');
+
+    await sd.putEvents([
+      entryFrom('autoscaling-instance-terminate', (d) => {
+        d.EC2InstanceId = id;
+      }),
+    ]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'asg-role')).toEqual([id]);
+  });
+
+  it('GuardDuty exfiltration: the running instance is denied at once, its neighbour is not', async () => {
+    await ensureDemoRole(sd.iam, 'gd-role');
+    const [suspect, neighbour] = [
+      await launchInstance(sd.ec2, 'gd-role'),
+      await launchInstance(sd.ec2, 'gd-role'),
+    ];
+    await sd.putEvents([
+      ec2StateEvent(suspect, 'running', sd.target),
+      ec2StateEvent(neighbour, 'running', sd.target),
+    ]);
+    await sd.drain();
+
+    await sd.putEvents([
+      entryFrom('guardduty-instance-credential-exfiltration', (d) => {
+        const resource = d.resource as {
+          instanceDetails: { instanceId: string };
+          accessKeyDetails: { principalId: string };
+        };
+        resource.instanceDetails.instanceId = suspect;
+        resource.accessKeyDetails.principalId = `AROAEXAMPLEROLEID5678:${suspect}`;
+      }),
+    ]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'gd-role')).toEqual([suspect]);
+    const audit = await sd.audit.query({
+      workloadId: `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${suspect}`,
+      type: 'revoked',
+    });
+    expect(audit).toHaveLength(1);
+  });
+
+  it("custom Workload Ended on Sundown's bus revokes a session registered with Credential Issued", async () => {
+    const roleArn = await optedInRole('ci-role');
+    const bus = sd.outputs.EventBusName as string;
+    await sd.putEvents([
+      sundownEvent(bus, 'Credential Issued', {
+        kind: 'role-session',
+        roleArn,
+        sessionName: 'build-4711',
+        workloadId: 'ci/build-4711',
+      }),
+    ]);
+    await sd.drain();
+
+    await sd.putEvents([
+      sundownEvent(bus, 'Workload Ended', { workloadId: 'ci/build-4711', reason: 'pipeline finished' }),
+    ]);
+    await sd.drain();
+
+    expect(await deniedOn(sd.iam, 'ci-role')).toEqual(['build-4711']);
+    const [credential] = await sd.registry.forWorkload('ci/build-4711');
+    expect(credential?.status).toBe('revoked');
+    expect(credential?.statusReason).toBe('pipeline finished');
+  });
+});
