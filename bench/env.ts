@@ -1,0 +1,335 @@
+/**
+ * The benchmark's environment: one emulator, the counting proxy in front of
+ * it, the real Sundown stack deployed from the synthesized CDK app, and the
+ * local runtime (Sundown's bundled handlers in process, with Lambda's SQS
+ * semantics) whose every AWS call goes through the proxy.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import {
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../local/aws-env.ts';
+import { type DeployedStack, deployStack, PROJECT_ROOT, synthesize } from '../local/deploy.ts';
+import { type Emulator, startEmulator } from '../local/emulator.ts';
+import { type LocalRuntime, startLocalRuntime } from '../local/runtime.ts';
+import type { StackModel } from '../local/stack-model.ts';
+import { BENCH_USER_AGENT, type CallRecord, NAIVE_USER_AGENT } from './proxy.ts';
+
+const PROXY_SCRIPT = fileURLToPath(new URL('./proxy.ts', import.meta.url));
+/** `sitecustomize.py` with the bench's one emulator speed-up (see that file). */
+const EMULATOR_PATCHES = fileURLToPath(new URL('./emulator-patches', import.meta.url));
+
+/** Starts the emulator with the bench's speed-up on its PYTHONPATH (this process's env is restored). */
+async function startPatchedEmulator(): Promise<Emulator> {
+  const saved = process.env.PYTHONPATH;
+  process.env.PYTHONPATH = [EMULATOR_PATCHES, saved].filter(Boolean).join(path.delimiter);
+  try {
+    return await startEmulator();
+  } finally {
+    if (saved === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = saved;
+  }
+}
+
+export interface BenchClients {
+  iam: IAMClient;
+  ec2: EC2Client;
+  events: EventBridgeClient;
+  sqs: SQSClient;
+  doc: DynamoDBDocumentClient;
+}
+
+export interface CountingProxy {
+  endpoint: string;
+  pid: number;
+  /** How many calls have been recorded so far: pass it to `calls` later to get only newer ones. */
+  mark(): Promise<number>;
+  /** Calls recorded since `mark` (all when omitted), in request order. */
+  calls(mark?: number): Promise<CallRecord[]>;
+  stop(): Promise<void>;
+}
+
+export interface BenchEnvironment {
+  emulator: Emulator;
+  emulatorPid: number | undefined;
+  proxy: CountingProxy;
+  /** Points at the proxy: every call made through it is counted. */
+  target: Target;
+  stack: DeployedStack;
+  /** The running local runtime (replaced by `resumeRuntime`). */
+  runtime(): LocalRuntime;
+  /** Stops Sundown's pollers (while the baseline runs, so they neither compete nor count). */
+  pauseRuntime(): Promise<void>;
+  resumeRuntime(): Promise<void>;
+  /** The bench's own clients, tagged with the bench user agent so their calls are told apart. */
+  clients: BenchClients;
+  /** Errors reported by the local runtime (handler throws, polling failures). */
+  runtimeErrors: string[];
+  /** Queue URLs the runtime consumes (Sundown's pipeline), the FIFO revocation queue first. */
+  sourceQueueUrls: string[];
+  /** The deployed stack's functions and event sources, as the local runtime read them. */
+  model: StackModel;
+  stop(): Promise<void>;
+}
+
+async function startProxy(upstream: string): Promise<CountingProxy> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', PROXY_SCRIPT, upstream], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SUNDOWN_BENCH_PARENT_PID: String(process.pid) },
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [first] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => {
+      throw new Error('the counting proxy exited before it listened');
+    }),
+  ])) as [string];
+  const { port } = JSON.parse(first) as { port: number };
+  const endpoint = `http://localhost:${port}`;
+  return {
+    endpoint,
+    pid: child.pid as number,
+    async mark() {
+      const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=999999999`);
+      return ((await res.json()) as { total: number }).total;
+    },
+    async calls(mark = 0) {
+      const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=${mark}`);
+      const body = (await res.json()) as { calls: CallRecord[] };
+      return body.calls.sort((a, b) => a.seq - b.seq);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function benchClients(target: Target, userAgent = BENCH_USER_AGENT): BenchClients {
+  const config = { endpoint: target.endpoint, region: target.region, customUserAgent: userAgent };
+  return {
+    iam: new IAMClient(config),
+    ec2: new EC2Client(config),
+    events: new EventBridgeClient(config),
+    sqs: new SQSClient({ ...config, useQueueUrlAsEndpoint: false }),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  };
+}
+
+/** Clients of the naive baseline: counted as its own calls. */
+export function naiveClients(target: Target): BenchClients {
+  return benchClients(target, NAIVE_USER_AGENT);
+}
+
+/**
+ * `assemblyDir`: deploy this already synthesized cloud assembly instead of
+ * synthesizing the app (for iterating on the bench; a results file records it).
+ */
+export async function startBenchEnvironment(
+  log: (line: string) => void,
+  assemblyDir?: string,
+): Promise<BenchEnvironment> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const emulator = await startPatchedEmulator();
+  const proxy = await startProxy(emulator.endpoint).catch(async (err) => {
+    await emulator.stop();
+    throw err;
+  });
+  const direct: Target = { endpoint: emulator.endpoint, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT };
+  const target: Target = { ...direct, endpoint: proxy.endpoint };
+  applyAwsEnv(target);
+  try {
+    let cloudAssemblyDir = assemblyDir;
+    if (!cloudAssemblyDir) {
+      log('synthesizing the CDK app (cdk synth)...');
+      cloudAssemblyDir = await synthesize({
+        target: direct,
+        outDir: path.join(PROJECT_ROOT, 'cdk.out', 'bench-assembly'),
+      });
+    }
+    log('deploying it into the emulator (cdk bootstrap + cdk deploy --method=direct)...');
+    const stack = await deployStack({ target: direct, cloudAssemblyDir });
+    await disableEmulatorEventSourceMappings(direct);
+    const runtimeErrors: string[] = [];
+    // Defaults of the local runtime (100 ms idle poll), so the numbers match `sundown local`.
+    const start = () =>
+      startLocalRuntime({
+        target,
+        stack,
+        retryDelaySeconds: 1,
+        onError: (message) => runtimeErrors.push(message),
+      });
+    let runtime: LocalRuntime | undefined = await start();
+    // The FIFO revocation queue first: it is the last to empty, so a busy check costs one call.
+    const sourceQueueUrls = runtime.model.eventSources
+      .map((s) => s.queueUrl)
+      .sort((a, b) => Number(b.endsWith('.fifo')) - Number(a.endsWith('.fifo')));
+    return {
+      emulator,
+      emulatorPid: emulatorPid(emulator.port),
+      proxy,
+      target,
+      stack,
+      runtime: () => {
+        if (!runtime) throw new Error('the local runtime is paused');
+        return runtime;
+      },
+      async pauseRuntime() {
+        await runtime?.stop();
+        runtime = undefined;
+      },
+      async resumeRuntime() {
+        runtime ??= await start();
+      },
+      clients: benchClients(target),
+      runtimeErrors,
+      sourceQueueUrls,
+      model: runtime.model,
+      async stop() {
+        await runtime?.stop();
+        await proxy.stop();
+        await emulator.stop();
+      },
+    };
+  } catch (err) {
+    await proxy.stop();
+    await emulator.stop();
+    throw err;
+  }
+}
+
+/** CPU time (ms) used so far by this process (Sundown's handlers + the driver), the emulator and the proxy. */
+export interface CpuSnapshot {
+  benchProcess: number;
+  emulator: number;
+  proxy: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, in ms, from /proc (Linux); 0 when unavailable. */
+function processCpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** The emulator's PID, found by the port on its command line (local/emulator.ts does not expose it). */
+export function emulatorPid(port: number): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        if (cmdline.some((a) => a.endsWith('moto_launcher.py')) && cmdline.includes(String(port)))
+          return Number(entry);
+      } catch {
+        // process gone
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
+}
+
+export function cpuSnapshot(env: Pick<BenchEnvironment, 'emulatorPid' | 'proxy'>): CpuSnapshot {
+  const usage = process.cpuUsage();
+  return {
+    benchProcess: (usage.user + usage.system) / 1000,
+    emulator: processCpuMs(env.emulatorPid),
+    proxy: processCpuMs(env.proxy.pid),
+  };
+}
+
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
+  return {
+    benchProcess: Math.round(after.benchProcess - before.benchProcess),
+    emulator: Math.round(after.emulator - before.emulator),
+    proxy: Math.round(after.proxy - before.proxy),
+  };
+}
+
+/**
+ * Works around an emulator bug that loses messages under bursts. The local
+ * runtime deletes the stack's event source mappings (it polls the queues
+ * itself), but moto's DeleteEventSourceMapping leaves the mapping attached to
+ * the queue: every SendMessage then makes moto receive up to a batch of
+ * visible messages, fail to invoke the function (no Docker) and release them,
+ * and each of those receives counts toward the redrive policy's
+ * maxReceiveCount (5), so older messages move to the DLQ unprocessed.
+ * moto skips disabled mappings, so disable them before the runtime deletes them.
+ */
+async function disableEmulatorEventSourceMappings(target: Target): Promise<void> {
+  const lambda = new LambdaClient({ endpoint: target.endpoint, region: target.region });
+  const res = await lambda.send(new ListEventSourceMappingsCommand({}));
+  for (const m of res.EventSourceMappings ?? []) {
+    if (m.UUID) await lambda.send(new UpdateEventSourceMappingCommand({ UUID: m.UUID, Enabled: false }));
+  }
+}
+
+/**
+ * Waits until every queue is empty (visible + in flight) on two checks in a
+ * row, with the bench's own (uncounted) client. Like `runtime.drain`, but
+ * cheap, so waiting does not load the one-request-at-a-time emulator: a check
+ * every `intervalMs`, queue by queue, stopping at the first non-empty one
+ * (pass the busiest queue first).
+ */
+export async function drainQueues(
+  sqs: SQSClient,
+  queueUrls: readonly string[],
+  options: { timeoutMs?: number; intervalMs?: number; busy?: () => boolean } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 1_800_000);
+  const interval = options.intervalMs ?? 500;
+  const isEmpty = async (QueueUrl: string) => {
+    const res = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const a = res.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0
+    );
+  };
+  let quiet = 0;
+  while (quiet < 2) {
+    if (Date.now() > deadline)
+      throw new Error(`queues did not drain within ${options.timeoutMs ?? 1_800_000} ms`);
+    await new Promise((r) => setTimeout(r, interval));
+    let empty = !(options.busy?.() ?? false);
+    for (const url of queueUrls) {
+      if (!empty) break;
+      empty = await isEmpty(url);
+    }
+    quiet = empty ? quiet + 1 : 0;
+  }
+}

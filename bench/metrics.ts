@@ -1,0 +1,201 @@
+/**
+ * Turning the proxy's call log into the numbers the benchmark reports.
+ */
+import type { CallRecord } from './proxy.ts';
+
+/** IAM operations that change IAM state (what "IAM writes" counts). */
+export const IAM_WRITE_OPS = new Set([
+  'PutRolePolicy',
+  'DeleteRolePolicy',
+  'CreatePolicy',
+  'CreatePolicyVersion',
+  'DeletePolicyVersion',
+  'DeletePolicy',
+  'AttachRolePolicy',
+  'DetachRolePolicy',
+  'TagRole',
+  'UntagRole',
+  'UpdateAccessKey',
+]);
+
+/**
+ * SQS operations of a queue consumer's polling loop: on AWS, Lambda's event
+ * source mapping makes these for Sundown (the local runtime's pollers here);
+ * the baseline's workers make them itself. Neither system's handler code calls them.
+ */
+export const POLLING_OPS = new Set([
+  'ReceiveMessage',
+  'DeleteMessage',
+  'DeleteMessageBatch',
+  'ChangeMessageVisibility',
+  'ChangeMessageVisibilityBatch',
+]);
+
+export interface CallCounts {
+  /** Every call in the window (handler code + polling). */
+  total: number;
+  /** Calls made by the system's own code (excludes queue polling). */
+  handlerCalls: number;
+  polling: number;
+  iamWrites: number;
+  iamReads: number;
+  dynamodb: number;
+  sqsSends: number;
+  eventBridge: number;
+  other: number;
+  /** Handler calls by `service:Operation`. */
+  byOperation: Record<string, number>;
+  /** Calls answered with HTTP >= 400 (e.g. conditional-check failures, NoSuchEntity). */
+  errors: number;
+  errorsByOperation: Record<string, number>;
+}
+
+export function countCalls(calls: readonly CallRecord[]): CallCounts {
+  const counts: CallCounts = {
+    total: 0,
+    handlerCalls: 0,
+    polling: 0,
+    iamWrites: 0,
+    iamReads: 0,
+    dynamodb: 0,
+    sqsSends: 0,
+    eventBridge: 0,
+    other: 0,
+    byOperation: {},
+    errors: 0,
+    errorsByOperation: {},
+  };
+  for (const c of calls) {
+    counts.total++;
+    if (c.status >= 400) {
+      counts.errors++;
+      const key = `${c.service}:${c.op}`;
+      counts.errorsByOperation[key] = (counts.errorsByOperation[key] ?? 0) + 1;
+    }
+    if (c.service === 'sqs' && POLLING_OPS.has(c.op)) {
+      counts.polling++;
+      continue;
+    }
+    counts.handlerCalls++;
+    const key = `${c.service}:${c.op}`;
+    counts.byOperation[key] = (counts.byOperation[key] ?? 0) + 1;
+    if (c.service === 'iam') {
+      if (IAM_WRITE_OPS.has(c.op)) counts.iamWrites++;
+      else counts.iamReads++;
+    } else if (c.service === 'dynamodb') counts.dynamodb++;
+    else if (c.service === 'sqs') counts.sqsSends++;
+    else if (c.service === 'events') counts.eventBridge++;
+    else counts.other++;
+  }
+  counts.byOperation = Object.fromEntries(Object.entries(counts.byOperation).sort((a, b) => b[1] - a[1]));
+  return counts;
+}
+
+export interface BatchWriteProfile {
+  /** Revoker invocations that completed messages (DeleteMessageBatch on the revocation queue). */
+  batches: number;
+  /** Most IAM write calls made for one role within one revoker batch. */
+  maxWritesPerRolePerBatch: number;
+  /** Most renders (PutRolePolicy/DeleteRolePolicy of the inline policy) for one role in one batch. */
+  maxRendersPerRolePerBatch: number;
+  /** Renders in total (one inline write per render). */
+  renders: number;
+  /** (batch, role) pairs that got more than one IAM write. */
+  pairsOverOneWrite: number;
+}
+
+/**
+ * Attributes IAM writes to revoker batches. The local runtime's poller for the
+ * FIFO revocation queue is sequential (receive, invoke, delete), and only the
+ * revoker writes IAM, so every IAM write belongs to the latest ReceiveMessage
+ * on that queue before it (request order).
+ */
+export function batchWriteProfile(calls: readonly CallRecord[], revocationQueue: string): BatchWriteProfile {
+  let batch = -1;
+  const writes = new Map<string, number>();
+  const renders = new Map<string, number>();
+  let batches = 0;
+  let totalRenders = 0;
+  for (const c of calls) {
+    if (c.service === 'sqs' && c.queue === revocationQueue) {
+      if (c.op === 'ReceiveMessage') batch++;
+      if (c.op === 'DeleteMessageBatch') batches++;
+      continue;
+    }
+    if (c.service !== 'iam' || !IAM_WRITE_OPS.has(c.op)) continue;
+    const key = `${batch}|${c.role ?? '?'}`;
+    writes.set(key, (writes.get(key) ?? 0) + 1);
+    if (c.op === 'PutRolePolicy' || c.op === 'DeleteRolePolicy') {
+      renders.set(key, (renders.get(key) ?? 0) + 1);
+      totalRenders++;
+    }
+  }
+  return {
+    batches,
+    maxWritesPerRolePerBatch: Math.max(0, ...writes.values()),
+    maxRendersPerRolePerBatch: Math.max(0, ...renders.values()),
+    renders: totalRenders,
+    pairsOverOneWrite: [...writes.values()].filter((n) => n > 1).length,
+  };
+}
+
+export interface Percentiles {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles (no interpolation), in the input's unit. */
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  if (sorted.length === 0) return { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  return {
+    count: sorted.length,
+    min: sorted[0] as number,
+    p50: rank(0.5) as number,
+    p95: rank(0.95) as number,
+    p99: rank(0.99) as number,
+    max: sorted[sorted.length - 1] as number,
+    mean: Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Parses a policy document (IAM returns it URL-encoded) into session name -> latest deny bound. */
+export function deniedSessions(documentText: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!documentText) return out;
+  const text = documentText.trim().startsWith('{') ? documentText : decodeURIComponent(documentText);
+  const doc = JSON.parse(text) as {
+    Statement?: {
+      Condition?: {
+        StringLike?: { 'aws:userid'?: string | string[] };
+        DateLessThan?: { 'aws:TokenIssueTime'?: string };
+      };
+    }[];
+  };
+  for (const s of doc.Statement ?? []) {
+    const bound = s.Condition?.DateLessThan?.['aws:TokenIssueTime'] ?? '';
+    const raw = s.Condition?.StringLike?.['aws:userid'] ?? [];
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      const name = value.replace(/^\*:/, '');
+      const prev = out.get(name);
+      if (!prev || prev < bound) out.set(name, bound);
+    }
+  }
+  return out;
+}

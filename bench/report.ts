@@ -1,0 +1,271 @@
+/**
+ * Results: the JSON document, the targets of issue 7 evaluated against it,
+ * and the Markdown tables BENCHMARKS.md shows.
+ */
+import type { CapacityConfirmation, CapacityRow } from './capacity.ts';
+import type { BundleCost, CpuCost } from './handler-cost.ts';
+import type { BurstResult } from './sundown-burst.ts';
+
+export interface Machine {
+  nproc: number;
+  memoryGiB: number;
+  cpuModel: string;
+  os: string;
+  node: string;
+  moto: string;
+  python: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  instances: number;
+  roles: number;
+  /** Whether the instances were launched in the emulator (else synthetic IDs, see workloads.ts). */
+  launchedInstances: boolean;
+  sundown: BurstResult;
+  naive: BurstResult;
+  ratios: {
+    /** naive IAM writes / Sundown IAM writes (how many times fewer Sundown makes). */
+    iamWritesFewer: number | null;
+    /** Sundown's own AWS calls / the baseline's, per workload. */
+    callsMore: number;
+    /** naive end-to-end / Sundown end-to-end (> 1: Sundown is faster). */
+    speedup: number;
+  };
+}
+
+export interface TargetResult {
+  id: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface Results {
+  mode: 'full' | 'quick';
+  date: string;
+  machine: Machine;
+  loadAverage: { start: number[]; end: number[] };
+  /** What was deployed. */
+  cloudAssembly: string;
+  emulator: {
+    endpoint: string;
+    /** moto serves one request at a time (local/moto_launcher.py serialize_requests). */
+    serializesRequests: true;
+    benchPatches: string[];
+    workarounds: string[];
+  };
+  naiveConcurrency: number;
+  durationsMs: Record<string, number>;
+  scenarios: ScenarioResult[];
+  capacity: { rows: CapacityRow[]; confirmations: CapacityConfirmation[] };
+  handlers: {
+    bundles: BundleCost[];
+    cpu: CpuCost[];
+    /** Client-side CPU ms of one AWS SDK call (DynamoDB GetItem), measured in process. */
+    sdkCallCpuMs: number;
+  };
+  targets: TargetResult[];
+  /** Something actually broken (a lost Sundown revocation, a failed capacity confirmation). */
+  broken: string[];
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function ratiosOf(sundown: BurstResult, naive: BurstResult): ScenarioResult['ratios'] {
+  return {
+    iamWritesFewer:
+      sundown.perWorkload.iamWrites > 0
+        ? round(naive.perWorkload.iamWrites / sundown.perWorkload.iamWrites, 1)
+        : null,
+    callsMore: round(sundown.perWorkload.handlerCalls / Math.max(0.01, naive.perWorkload.handlerCalls), 1),
+    speedup: round(naive.timing.endToEndMs / Math.max(1, sundown.timing.endToEndMs), 3),
+  };
+}
+
+export function evaluateTargets(r: Pick<Results, 'scenarios' | 'capacity' | 'handlers'>): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const sd = r.scenarios.map((s) => s.sundown);
+
+  const maxWrites = Math.max(0, ...sd.map((s) => s.batches?.maxWritesPerRolePerBatch ?? 0));
+  const maxRenders = Math.max(0, ...sd.map((s) => s.batches?.maxRendersPerRolePerBatch ?? 0));
+  const worst = sd.filter((s) => (s.batches?.maxWritesPerRolePerBatch ?? 0) > 1).map((s) => s.scenario);
+  targets.push({
+    id: 'iam-writes-per-role-per-batch',
+    target: 'IAM writes: at most one per role per processed (revoker) batch',
+    measured: `max ${maxWrites} write call(s) per role per batch${worst.length ? ` (in ${worst.join(', ')}: overflow policies are written in the same render)` : ''}; max ${maxRenders} render(s) per role per batch`,
+    met: maxWrites <= 1,
+  });
+
+  const big = r.scenarios.find((s) => s.instances >= 1000 && s.roles === 10) ?? r.scenarios.at(-1);
+  if (big) {
+    const fewer = big.ratios.iamWritesFewer;
+    targets.push({
+      id: 'iam-writes-vs-baseline',
+      target: `>= 10x fewer IAM writes than the baseline (${big.scenario})`,
+      measured: `${fewer ?? 'n/a'}x fewer (${big.sundown.calls.iamWrites} vs ${big.naive.calls.iamWrites})`,
+      met: (fewer ?? 0) >= 10,
+    });
+  }
+
+  const baselineLoses = r.scenarios.filter((s) => s.naive.lost > 0);
+  const sundownLost = r.scenarios.filter((s) => s.sundown.lost > 0);
+  targets.push({
+    id: 'zero-lost',
+    target: 'zero lost revocations at every size where the baseline loses some',
+    measured: `Sundown lost ${sd.reduce((a, s) => a + s.lost, 0)} in total; the baseline lost some in ${baselineLoses.map((s) => `${s.scenario} (${s.naive.lost})`).join(', ') || 'no scenario'}`,
+    met: baselineLoses.every((s) => s.sundown.lost === 0) && sundownLost.length === 0,
+  });
+
+  for (const s of r.scenarios.filter((x) => x.instances >= 1000)) {
+    targets.push({
+      id: `speed-${s.scenario}`,
+      target: `end-to-end for ${s.instances} terminations >= 2x faster than the baseline (${s.scenario})`,
+      measured: `Sundown ${round(s.sundown.timing.endToEndMs / 1000, 1)} s vs baseline ${round(s.naive.timing.endToEndMs / 1000, 1)} s: ${s.ratios.speedup >= 1 ? `${round(s.ratios.speedup, 2)}x faster` : `${round(1 / s.ratios.speedup, 1)}x slower`}`,
+      met: s.ratios.speedup >= 2,
+    });
+  }
+
+  const burst = r.capacity.rows.find((row) => row.profile === 'burst');
+  if (burst) {
+    const others = r.capacity.rows
+      .filter((row) => row.profile !== 'burst')
+      .map((row) => `${row.profile}: ${row.inlineOnly} / ${row.withOverflow}`)
+      .join('; ');
+    targets.push({
+      id: 'capacity-inline',
+      target: 'capacity >= 400 revoked sessions per role, inline only (EC2 burst)',
+      measured: `${burst.inlineOnly} (${others})`,
+      met: burst.inlineOnly >= 400,
+    });
+    targets.push({
+      id: 'capacity-overflow',
+      target: 'capacity >= 2,000 per role with managed-policy overflow (EC2 burst)',
+      measured: `${burst.withOverflow}`,
+      met: burst.withOverflow >= 2000,
+    });
+  }
+
+  for (const c of r.handlers.cpu) {
+    targets.push({
+      id: `cpu-${c.path}`,
+      target: `per-event CPU < 2 ms: ${c.path}`,
+      measured: `${round(c.microsPerEvent / 1000, 3)} ms`,
+      met: c.microsPerEvent < 2000,
+    });
+  }
+  for (const b of r.handlers.bundles) {
+    targets.push({
+      id: `bundle-${b.function}`,
+      target: `bundle < 1 MB minified: ${b.function}`,
+      measured: `${round(b.bytes / 1e6, 3)} MB (${round(b.gzipBytes / 1e3, 0)} kB gzipped)`,
+      met: b.bytes < 1_000_000,
+    });
+    targets.push({
+      id: `cold-${b.function}`,
+      target: `cold import < 300 ms: ${b.function}`,
+      measured: `${b.coldImportMs} ms median${b.coldImportNoSourceMapsMs === null ? '' : ` (${b.coldImportNoSourceMapsMs} ms without --enable-source-maps; ${b.externalImportMs} ms of it loading the external AWS SDK packages)`}`,
+      met: b.coldImportMs < 300,
+    });
+  }
+  return targets;
+}
+
+const s1 = (ms: number) => `${round(ms / 1000, 1)} s`;
+
+export function markdown(r: Results): string {
+  const lines: string[] = [];
+  const m = r.machine;
+  lines.push(
+    `Run: ${r.mode}, ${r.date}. Machine: ${m.nproc} vCPU (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, moto ${m.moto} (Python ${m.python}). Load average at start ${r.loadAverage.start.map((x) => round(x, 1)).join(' / ')}, at end ${r.loadAverage.end.map((x) => round(x, 1)).join(' / ')}. Baseline: ${r.naiveConcurrency} concurrent workers. Total run ${s1(r.durationsMs.total ?? 0)}.`,
+  );
+  lines.push('');
+  lines.push('### Burst of terminations (Sundown vs. naive baseline, same emulator, same run)');
+  lines.push('');
+  lines.push(
+    '| scenario | system | IAM writes / workload | DynamoDB / workload | AWS calls / workload (own + polling) | end-to-end | time-to-revoke p50 / p95 / p99 | lost | max IAM writes per role per batch |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const s of r.scenarios) {
+    for (const b of [s.sundown, s.naive]) {
+      const t = b.timing.timeToRevokeMs;
+      lines.push(
+        `| ${s.scenario} | ${b.system} | ${b.perWorkload.iamWrites} | ${b.perWorkload.dynamodb} | ${b.perWorkload.handlerCalls} + ${round(b.perWorkload.allCalls - b.perWorkload.handlerCalls)} | ${s1(b.timing.endToEndMs)} | ${s1(t.p50)} / ${s1(t.p95)} / ${s1(t.p99)} | ${b.lost}${
+          b.lost
+            ? ` (${Object.entries(b.lostDetail)
+                .map(([k, v]) => `${v} ${k.split(':')[0]}`)
+                .join(', ')})`
+            : ''
+        } | ${b.batches ? b.batches.maxWritesPerRolePerBatch : '-'} |`,
+      );
+    }
+    lines.push(
+      `| ${s.scenario} | **ratio** | **${s.ratios.iamWritesFewer ?? 'n/a'}x fewer** | | **${s.ratios.callsMore}x more** | **${s.ratios.speedup >= 1 ? `${round(s.ratios.speedup, 2)}x faster` : `${round(1 / s.ratios.speedup, 1)}x slower`}** | | | |`,
+    );
+  }
+  lines.push('');
+  lines.push('### Where Sundown spends a burst');
+  lines.push('');
+  lines.push(
+    '| scenario | revoker renders | revoker batches | audit appends retried (cancelled / committed) | revocation-store bytes read / workload | emulator CPU | Sundown process CPU / workload | WorkloadEnded stage p50 | revoker stage p50 |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const s of r.scenarios) {
+    const b = s.sundown;
+    lines.push(
+      `| ${s.scenario} | ${b.batches?.renders ?? '-'} | ${b.batches?.batches ?? '-'} | ${b.auditRetries?.cancelled ?? '-'} / ${b.auditRetries?.committed ?? '-'} | ${b.storeReads?.bytesPerWorkload ?? '-'} B | ${s1(b.cpu.emulator)} of ${s1(b.timing.settledMs)} | ${round(b.cpu.benchProcess / b.instances, 1)} ms | ${s1(b.timing.requestedMs?.p50 ?? 0)} | ${s1(b.timing.revokerStageMs?.p50 ?? 0)} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    '### Capacity per role (renderDenyPolicies with IAM budgets: 10,240 inline, 10 x 6,144 managed)',
+  );
+  lines.push('');
+  lines.push(
+    '| profile | inline only | with managed overflow | chars / entry at the limit | chars one more entry adds | coarsening at the limit |',
+  );
+  lines.push('|---|---|---|---|---|---|');
+  for (const row of r.capacity.rows) {
+    lines.push(
+      `| ${row.profile} | ${row.inlineOnly} | ${row.withOverflow} | ${row.charsPerEntry} | ${row.marginalChars} | ${row.coarsenedSecondsAtLimit ? `${row.coarsenedSecondsAtLimit} s buckets` : 'none (exact)'} |`,
+    );
+  }
+  if (r.capacity.confirmations.length) {
+    lines.push('');
+    lines.push('Confirmed against the emulator (the revoker writes the policies):');
+    lines.push('');
+    lines.push(
+      '| mode | predicted limit | sessions denied at the limit | credential at the limit | one more | written sizes | ok |',
+    );
+    lines.push('|---|---|---|---|---|---|---|');
+    for (const c of r.capacity.confirmations) {
+      lines.push(
+        `| ${c.mode} | ${c.predicted} | ${c.deniedAtLimit} | ${c.statusAtLimit} | ${c.statusPastLimit}: ${c.reasonPastLimit.slice(0, 90)} | inline ${c.inlineChars} chars + ${c.managedPolicies} managed | ${c.ok ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('### Handler cost');
+  lines.push('');
+  lines.push(
+    '| function | bundle (minified) | gzipped | cold import (median) | without source maps | of which the external AWS SDK packages | process start to ready |',
+  );
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const b of r.handlers.bundles) {
+    lines.push(
+      `| ${b.function} | ${round(b.bytes / 1e3, 0)} kB | ${round(b.gzipBytes / 1e3, 0)} kB | ${b.coldImportMs} ms | ${b.coldImportNoSourceMapsMs ?? '-'} ms | ${b.externalImportMs ?? '-'} ms (${b.externalPackages.length} packages) | ${b.processToReadyMs} ms |`,
+    );
+  }
+  lines.push('');
+  lines.push('| path (AWS calls excluded) | CPU per event | what one event does |');
+  lines.push('|---|---|---|');
+  for (const c of r.handlers.cpu)
+    lines.push(`| ${c.path} | ${round(c.microsPerEvent / 1000, 3)} ms | ${c.work} |`);
+  lines.push('');
+  lines.push('### Targets');
+  lines.push('');
+  lines.push('| target | measured | met |');
+  lines.push('|---|---|---|');
+  for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}

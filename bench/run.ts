@@ -1,0 +1,239 @@
+/**
+ * Sundown's benchmarks (issue 7), every figure from one run against the local
+ * emulator:
+ *
+ *   npm run bench              full run: 1 / 100 / 1,000 terminations over 1 and 10 roles,
+ *                              writes bench/results.json and the tables in BENCHMARKS.md
+ *   npm run bench -- --quick   smoke run for CI (1 and 20 terminations over 1 and 2 roles),
+ *                              writes bench/results.quick.json, asserts no timing
+ *
+ * Exits 1 only when something is actually broken: a revocation Sundown lost,
+ * a capacity point the revoker did not honour, or an error. Missed targets
+ * are reported, not failed on.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../local/deploy.ts';
+import { type CapacityConfirmation, computeCapacity, confirmCapacity } from './capacity.ts';
+import { startBenchEnvironment } from './env.ts';
+import { measureBundles, measureCpu, measureSdkCallCpu } from './handler-cost.ts';
+import { createNaiveDelivery, runNaiveBurst } from './naive.ts';
+import {
+  evaluateTargets,
+  type Machine,
+  markdown,
+  type Results,
+  ratiosOf,
+  type ScenarioResult,
+} from './report.ts';
+import { runSundownBurst } from './sundown-burst.ts';
+import { launchInstances, scenarioName, terminateInstances } from './workloads.ts';
+
+const quick = process.argv.includes('--quick');
+const NAIVE_CONCURRENCY = 8;
+const SCENARIOS: [instances: number, roles: number][] = quick
+  ? [
+      [1, 1],
+      [20, 1],
+      [20, 2],
+    ]
+  : [
+      [1, 1],
+      [100, 1],
+      [100, 10],
+      [1000, 10],
+      [1000, 1],
+    ];
+const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench', quick ? 'results.quick.json' : 'results.json');
+const BENCHMARKS_MD = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
+const MARK_START = '<!-- bench:results:start (written by `npm run bench`) -->';
+const MARK_END = '<!-- bench:results:end -->';
+
+const started = Date.now();
+const log = (line: string) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+function machine(): Machine {
+  const python = process.env.SUNDOWN_PYTHON ?? 'python3';
+  const moto = spawnSync(
+    python,
+    ['-c', 'import moto, platform; print(moto.__version__, platform.python_version())'],
+    {
+      encoding: 'utf8',
+    },
+  ).stdout.trim();
+  const [motoVersion = 'unknown', pythonVersion = 'unknown'] = moto.split(' ');
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    moto: motoVersion,
+    python: pythonVersion,
+  };
+}
+
+/** The results file in the project's own format (Biome lints every JSON file in the repository). */
+function formatWithBiome(file: string): void {
+  const biome = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'biome');
+  spawnSync(biome, ['format', '--write', file], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+}
+
+async function updateBenchmarksMd(results: Results): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(BENCHMARKS_MD, 'utf8');
+  } catch {
+    return;
+  }
+  const start = text.indexOf(MARK_START);
+  const end = text.indexOf(MARK_END);
+  if (start < 0 || end < start) {
+    log(`BENCHMARKS.md has no ${MARK_START} ... ${MARK_END} block: tables not updated`);
+    return;
+  }
+  const block = `${MARK_START}\n\n${markdown(results)}\n\n${MARK_END}`;
+  await writeFile(BENCHMARKS_MD, text.slice(0, start) + block + text.slice(end + MARK_END.length));
+}
+
+async function main(): Promise<number> {
+  const durations: Record<string, number> = {};
+  const loadStart = os.loadavg();
+  const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    try {
+      return await fn();
+    } finally {
+      durations[label] = Date.now() - t;
+    }
+  };
+
+  log(
+    `Sundown benchmarks (${quick ? 'quick' : 'full'}): ${SCENARIOS.map(([n, r]) => scenarioName(n, r)).join(', ')}`,
+  );
+  // SUNDOWN_BENCH_ASSEMBLY: deploy that cloud assembly instead of synthesizing (iterating on the bench).
+  const givenAssembly = process.env.SUNDOWN_BENCH_ASSEMBLY;
+  // Stale bundles of earlier synths would pile up in the bench's cloud assembly.
+  if (!givenAssembly) {
+    await rm(path.join(PROJECT_ROOT, 'cdk.out', 'bench-assembly'), { recursive: true, force: true });
+  }
+  // CPU per event first, while this process runs nothing else.
+  log('handler cost: CPU per event (AWS calls excluded)...');
+  const cpu = measureCpu(quick ? 100 : 500);
+  const env = await time('setup', () => startBenchEnvironment(log, givenAssembly));
+  const broken: string[] = [];
+  try {
+    log('handler cost: bundle sizes and cold imports (Sundown paused)...');
+    await env.pauseRuntime();
+    const bundles = await time('bundles', () => measureBundles(env.model.functions, quick ? 1 : 5, !quick));
+    log('handler cost: client-side CPU of one AWS SDK call...');
+    const sdkCallCpuMs = await measureSdkCallCpu(
+      env.clients.doc,
+      env.stack.outputs.CredentialsTableName as string,
+      quick ? 100 : 500,
+    );
+    await env.resumeRuntime();
+
+    const delivery = await createNaiveDelivery(env);
+    const scenarios: ScenarioResult[] = [];
+    for (const [instances, roles] of SCENARIOS) {
+      const name = scenarioName(instances, roles);
+      const scenario = { name, instances, roles };
+      log(`scenario ${name}: ${instances} instance(s) over ${roles} role(s)`);
+      const launched = await launchInstances(env.clients, instances);
+      if (launched.launched) await terminateInstances(env.clients, launched.ids);
+      else log(`  (RunInstances failed in the emulator, using synthetic instance IDs: ${launched.error})`);
+      const sundown = await time(`sundown ${name}`, () => runSundownBurst(env, scenario, launched.ids, log));
+      log(
+        `  sundown ${name}: ${sundown.revoked}/${instances} revoked in ${(sundown.timing.endToEndMs / 1000).toFixed(1)} s, lost ${sundown.lost}, ${sundown.perWorkload.handlerCalls} calls/workload`,
+      );
+      if (sundown.lost > 0)
+        broken.push(
+          `Sundown lost ${sundown.lost} revocation(s) in ${name}: ${JSON.stringify(sundown.lostDetail)}`,
+        );
+      const naive = await time(`naive ${name}`, () =>
+        runNaiveBurst(env, delivery, scenario, launched.ids, NAIVE_CONCURRENCY, log),
+      );
+      log(
+        `  naive   ${name}: handled all in ${(naive.timing.endToEndMs / 1000).toFixed(1)} s, lost ${naive.lost}, ${naive.perWorkload.handlerCalls} calls/workload`,
+      );
+      scenarios.push({
+        scenario: name,
+        instances,
+        roles,
+        launchedInstances: launched.launched,
+        sundown,
+        naive,
+        ratios: ratiosOf(sundown, naive),
+      });
+    }
+
+    log('capacity: renderDenyPolicies with the real budgets...');
+    const rows = computeCapacity();
+    const confirmations: CapacityConfirmation[] = [];
+    for (const mode of quick ? (['inline-only'] as const) : (['inline-only', 'with-overflow'] as const)) {
+      const c = await time(`capacity ${mode}`, () => confirmCapacity(env, mode, log));
+      log(
+        `  capacity ${mode}: predicted ${c.predicted}, denied ${c.deniedAtLimit}, one more -> ${c.statusPastLimit}`,
+      );
+      if (!c.ok) broken.push(`capacity ${mode} was not honoured by the revoker: ${JSON.stringify(c)}`);
+      confirmations.push(c);
+    }
+
+    durations.total = Date.now() - started;
+    const partial = {
+      scenarios,
+      capacity: { rows, confirmations },
+      handlers: { bundles, cpu, sdkCallCpuMs },
+    };
+    const results: Results = {
+      mode: quick ? 'quick' : 'full',
+      date: new Date().toISOString(),
+      machine: machine(),
+      loadAverage: { start: loadStart, end: os.loadavg() },
+      cloudAssembly: givenAssembly ?? 'synthesized from the working tree (cdk.out/bench-assembly)',
+      emulator: {
+        endpoint: env.emulator.endpoint,
+        serializesRequests: true,
+        benchPatches: [
+          'EventBridge: jsonpath parsers memoized (moto rebuilt one per delivered event, ~150 ms each)',
+          'DynamoDB TransactWriteItems: rollback snapshot of the named items only (moto deep-copied whole tables per call)',
+          'DynamoDB: responses written with json.dumps (moto serialized ~0.55 ms per returned item)',
+        ],
+        workarounds: [
+          "event source mappings disabled before the local runtime deletes them (moto's DeleteEventSourceMapping leaves them on the queue, which then moves messages to the DLQ under bursts)",
+        ],
+      },
+      naiveConcurrency: NAIVE_CONCURRENCY,
+      durationsMs: durations,
+      ...partial,
+      targets: evaluateTargets(partial),
+      broken,
+    };
+    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    formatWithBiome(RESULTS_FILE);
+    if (!quick && !givenAssembly) await updateBenchmarksMd(results);
+    process.stdout.write(`\n${markdown(results)}\n\n`);
+    log(
+      `results written to ${path.relative(PROJECT_ROOT, RESULTS_FILE)}${quick ? '' : ' and BENCHMARKS.md'}`,
+    );
+  } finally {
+    await env.stop();
+  }
+  if (broken.length > 0) {
+    for (const b of broken) process.stderr.write(`BROKEN: ${b}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
