@@ -15,9 +15,13 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/log-scan.setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Each file runs its own emulator on its own port: two files at a time use both cores.
+          // Runs after the unit project (groupOrder), which uses the cores by itself.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

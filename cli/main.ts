@@ -1,10 +1,25 @@
 import { Command, CommanderError } from 'commander';
-import { registerAudit } from './commands/audit.ts';
-import { registerCredentialCommands } from './commands/credentials.ts';
-import { registerEnd } from './commands/end.ts';
-import { registerIssue } from './commands/issue.ts';
-import { registerLocal } from './commands/local.ts';
 import { CliError } from './errors.ts';
+
+type Register = (program: Command) => void;
+
+/**
+ * Command modules by the top-level command names they define. Only the module
+ * for the command being run is imported (each pulls in AWS SDK clients, which
+ * take a while to load); `--help` and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  local: async () => (await import('./commands/local.ts')).registerLocal,
+  end: async () => (await import('./commands/end.ts')).registerEnd,
+  revoke: async () => (await import('./commands/end.ts')).registerEnd,
+  issue: async () => (await import('./commands/issue.ts')).registerIssue,
+  register: async () => (await import('./commands/credentials.ts')).registerCredentialCommands,
+  credentials: async () => (await import('./commands/credentials.ts')).registerCredentialCommands,
+  audit: async () => (await import('./commands/audit.ts')).registerAudit,
+  sweep: async () => (await import('./commands/sweep.ts')).registerSweep,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  dlq: async () => (await import('./commands/dlq.ts')).registerDlq,
+};
 
 const program = new Command()
   .name('sundown')
@@ -12,13 +27,16 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-registerLocal(program);
-registerEnd(program);
-registerIssue(program);
-registerCredentialCommands(program);
-registerAudit(program);
-
 try {
+  const requested = process.argv[2];
+  const loaders = requested && requested in COMMANDS ? [COMMANDS[requested]] : Object.values(COMMANDS);
+  const registered = new Set<Register>();
+  for (const load of loaders) {
+    const register = await (load as () => Promise<Register>)();
+    if (registered.has(register)) continue; // end/revoke and register/credentials share a module
+    registered.add(register);
+    register(program);
+  }
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {

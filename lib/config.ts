@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 const arnOrPathPrefix = z
   .string()
-  .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+|\/([\w+=,.@-]+\/)*)$/, {
-    message: 'must be an IAM role/user ARN or a path prefix like /workloads/',
+  .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+|\/([\w+=,.@-]+\/)+)$/, {
+    message:
+      'must be an IAM role/user ARN or a path prefix like /workloads/ ("/" alone would opt in every principal)',
   });
 
 /**
@@ -37,6 +38,10 @@ export const SundownConfigSchema = z
       .prefault({}),
     /** Longest session the broker issues; requests above it are clamped. */
     brokerMaxDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+    /** Principals (ARNs) allowed to put `sundown` events on Sundown's bus; empty: IAM decides. */
+    eventPublishers: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user|root)(\/[\w+=,.@/-]+)?$/))
+      .default([]),
     /** Principals (ARNs) allowed to invoke the broker directly. */
     brokerCallers: z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/))
@@ -47,6 +52,27 @@ export const SundownConfigSchema = z
       .default([]),
     /** Days a registry item is kept after its credential expired. */
     retentionDays: z.number().int().min(1).max(3650).default(90),
+    /** How often the reconciliation sweep runs: an EventBridge `rate(...)` or `cron(...)` expression. */
+    sweepSchedule: z
+      .string()
+      .regex(
+        /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,4}) (minutes|hours|days))\)|cron\([^()]{9,200}\))$/,
+        {
+          message: 'must be an EventBridge schedule expression like rate(5 minutes) or cron(0/10 * * * ? *)',
+        },
+      )
+      .default('rate(5 minutes)'),
+    /** Work per sweep run: active credentials checked, revoked credentials checked, principals pruned. */
+    sweepBatchSize: z.number().int().min(1).max(1000).default(100),
+    /** An access key recorded for a workload and unused for this many days is deactivated (reason `idle`). */
+    idleKeyDays: z.number().int().min(1).max(3650).default(30),
+    /** Email addresses subscribed to the alarm topic. */
+    alarmEmails: z
+      .array(z.email({ message: 'must be an email address' }))
+      .max(50)
+      .default([]),
+    /** Alarm when the p99 time from workload end to revocation exceeds this many seconds. */
+    timeToRevokeP99AlarmSeconds: z.number().positive().max(86_400).default(300),
   })
   .strict();
 

@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { LIVENESS_LOOKUPS } from './constructs/reconciliation.ts';
 import { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from './constructs/revocation-permissions.ts';
 import { SundownFunction } from './constructs/sundown-function.ts';
 
@@ -90,6 +91,11 @@ const WORKLOAD_LOOKUPS = new Set([
   'ecs:DescribeTaskDefinition',
   'codebuild:BatchGetBuilds',
 ]);
+/** The reconciliation sweep's existence checks (lib/constructs/reconciliation.ts). */
+const LIVENESS_CHECKS = new Set([...LIVENESS_LOOKUPS]);
+const FUNCTION_EXISTS = new Set(['lambda:GetFunctionConcurrency']);
+const ANY_FUNCTION =
+  /^Resource::arn:(?:<AWS::Partition>|aws[a-z-]*):lambda:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):function:\*$/;
 const KEY_USE = new Set([
   'kms:Decrypt',
   'kms:DescribeKey',
@@ -117,6 +123,19 @@ const WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'CodeBuild build), to find its role: the workload can be any in the account, and ec2:DescribeInstances and ' +
       'ecs:DescribeTaskDefinition support no resource-level permissions.',
     applies: (s, f) => f === 'Resource::*' && only(s, WORKLOAD_LOOKUPS),
+  },
+  {
+    reason:
+      'Read-only existence checks of the workloads that hold active credentials (EC2 DescribeInstances, ECS ' +
+      'DescribeTasks, Batch DescribeJobs, CodeBuild BatchGetBuilds) by the reconciliation sweep: the workload can be ' +
+      'any in the account, and DescribeInstances and DescribeJobs support no resource-level permissions.',
+    applies: (s, f) => f === 'Resource::*' && only(s, LIVENESS_CHECKS),
+  },
+  {
+    reason:
+      "The reconciliation sweep checks that a Lambda workload still exists with GetFunctionConcurrency on the account's " +
+      'functions (any function can be a workload); it returns only the reserved concurrency, not code or environment.',
+    applies: (s, f) => ANY_FUNCTION.test(f) && only(s, FUNCTION_EXISTS),
   },
   {
     reason:

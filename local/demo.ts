@@ -1,10 +1,24 @@
 /**
- * The demo scenario `sundown local` runs: three EC2 instances on one opted-in
- * role get sessions (discovered from their `running` events), two of them
- * terminate, and the role ends up denying exactly those two.
+ * The demo scenario `sundown local` runs: two EC2 instances and two ECS
+ * tasks on one opted-in role get sessions (discovered from their start
+ * events), one instance and one task end, and the role ends up denying
+ * exactly those two; the live ones keep working.
  */
-import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
@@ -83,51 +97,126 @@ export async function deniedSessionNames(iam: IAMClient, roleName: string): Prom
   }
 }
 
-export async function runDemo(target: Target, drain: () => Promise<void>): Promise<DemoResult> {
-  const iam = new IAMClient({ endpoint: target.endpoint, region: target.region });
-  const ec2 = new EC2Client({ endpoint: target.endpoint, region: target.region });
-  const events = new EventBridgeClient({ endpoint: target.endpoint, region: target.region });
-  const lines: string[] = [];
-  const say = (line: string) => lines.push(line);
-
-  const roleName = `${DEMO_ROLE}-${Date.now().toString(36)}`;
-  await ensureDemoRole(iam, roleName);
-  say(`Created role ${roleName}, tagged sundown:revoke=enabled, with an instance profile.`);
-  const instances = [
-    await launchInstance(ec2, roleName),
-    await launchInstance(ec2, roleName),
-    await launchInstance(ec2, roleName),
-  ];
-  say(`Launched 3 instances on that role: ${instances.join(', ')}.`);
-
-  const running = await events.send(
-    new PutEventsCommand({ Entries: instances.map((id) => ec2StateEvent(id, 'running', target)) }),
+/** Runs one Fargate task of a task definition whose task role is `roleArn`; returns its ARN. */
+export async function runFargateTask(
+  ec2: EC2Client,
+  ecs: ECSClient,
+  roleArn: string,
+  cluster: string,
+): Promise<string> {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
+  const subnet = await ec2.send(
+    new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.42.1.0/24' }),
   );
-  if (running.FailedEntryCount) throw new Error('the emulator refused the running events');
-  await drain();
-  say("Sundown saw them start and recorded each instance's role session (session name = instance ID).");
-
-  const [ended1, ended2, live] = instances as [string, string, string];
-  await events.send(
-    new PutEventsCommand({
-      Entries: [ec2StateEvent(ended1, 'terminated', target), ec2StateEvent(ended2, 'shutting-down', target)],
+  const sg = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${cluster}-tasks`,
+      Description: 'demo tasks',
+      VpcId: vpc.Vpc?.VpcId,
     }),
   );
-  say(`Terminated ${ended1} and ${ended2}; ${live} keeps running.`);
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: `${cluster}-worker`,
+      taskRoleArn: roleArn,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'worker', image: 'public.ecr.aws/docker/library/busybox:latest', memory: 128 },
+      ],
+    }),
+  );
+  const res = await ecs.send(
+    new RunTaskCommand({
+      cluster,
+      taskDefinition: `${cluster}-worker`,
+      launchType: 'FARGATE',
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: [subnet.Subnet?.SubnetId as string],
+          securityGroups: [sg.GroupId as string],
+        },
+      },
+    }),
+  );
+  return res.tasks?.[0]?.taskArn as string;
+}
+
+export function ecsTaskEvent(taskArn: string, lastStatus: 'RUNNING' | 'STOPPED', target: Target) {
+  const cluster = taskArn.split('/')[1] ?? 'default';
+  return {
+    Source: 'aws.ecs',
+    DetailType: 'ECS Task State Change',
+    Resources: [taskArn],
+    Detail: JSON.stringify({
+      taskArn,
+      clusterArn: `arn:aws:ecs:${target.region}:${target.accountId}:cluster/${cluster}`,
+      lastStatus,
+      desiredStatus: lastStatus,
+      ...(lastStatus === 'STOPPED'
+        ? { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container exited' }
+        : {}),
+    }),
+    Time: new Date(),
+  };
+}
+
+export async function runDemo(target: Target, drain: () => Promise<void>): Promise<DemoResult> {
+  const config = { endpoint: target.endpoint, region: target.region };
+  const iam = new IAMClient(config);
+  const ec2 = new EC2Client(config);
+  const ecs = new ECSClient(config);
+  const events = new EventBridgeClient(config);
+  const lines: string[] = [];
+  const say = (line: string) => lines.push(line);
+  const put = async (entries: PutEventsRequestEntry[]) => {
+    const res = await events.send(new PutEventsCommand({ Entries: entries }));
+    if (res.FailedEntryCount) throw new Error('the emulator refused the demo events');
+  };
+
+  const roleName = `${DEMO_ROLE}-${Date.now().toString(36)}`;
+  const roleArn = await ensureDemoRole(iam, roleName);
+  say(`Created role ${roleName}, tagged sundown:revoke=enabled.`);
+  const instances = [await launchInstance(ec2, roleName), await launchInstance(ec2, roleName)];
+  const cluster = `demo-${Date.now().toString(36)}`;
+  const tasks = [
+    await runFargateTask(ec2, ecs, roleArn, cluster),
+    await runFargateTask(ec2, ecs, roleArn, cluster),
+  ];
+  const taskIds = tasks.map((arn) => arn.split('/').pop() as string);
+  say(
+    `Started 2 EC2 instances (${instances.join(', ')}) and 2 ECS tasks (${taskIds.join(', ')}) on that role.`,
+  );
+
+  await put([
+    ...instances.map((id) => ec2StateEvent(id, 'running', target)),
+    ...tasks.map((arn) => ecsTaskEvent(arn, 'RUNNING', target)),
+  ]);
+  await drain();
+  say("Sundown saw them start and recorded each one's role session (instance ID / task ID as session name).");
+
+  const [endedInstance, liveInstance] = instances as [string, string];
+  const [endedTask] = tasks as [string, string];
+  const [endedTaskId, liveTaskId] = taskIds as [string, string];
+  await put([ec2StateEvent(endedInstance, 'terminated', target), ecsTaskEvent(endedTask, 'STOPPED', target)]);
+  say(`Instance ${endedInstance} terminated and task ${endedTaskId} stopped; the others keep running.`);
   await drain();
 
   const denied = await deniedSessionNames(iam, roleName);
-  const endedDenied = denied.includes(ended1) && denied.includes(ended2);
-  const liveUntouched = !denied.includes(live);
+  const endedDenied = denied.includes(endedInstance) && denied.includes(endedTaskId);
+  const liveUntouched = !denied.includes(liveInstance) && !denied.includes(liveTaskId);
   say(
     endedDenied
-      ? `The role now denies sessions of ${ended1} and ${ended2} issued before they ended.`
-      : `FAILED: the role's deny policy does not name both ended instances (it names: ${denied.join(', ') || 'nothing'}).`,
+      ? `The role now denies sessions of ${endedInstance} and ${endedTaskId} issued before they ended.`
+      : `FAILED: the role's deny policy does not name both ended workloads (it names: ${denied.join(', ') || 'nothing'}).`,
   );
   say(
     liveUntouched
-      ? `${live} is not denied: live workloads on the role keep working.`
-      : `FAILED: ${live} is denied too.`,
+      ? `${liveInstance} and ${liveTaskId} are not denied: live workloads on the same role keep working.`
+      : 'FAILED: a live workload is denied too.',
   );
   return { ok: endedDenied && liveUntouched, lines };
 }

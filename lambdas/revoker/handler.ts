@@ -12,7 +12,7 @@ import { UserPolicyWriter } from '../shared/adapters/user-policy-writer.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { clients } from '../shared/clients.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
-import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
+import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { RevocationMessageSchema } from '../shared/schemas/revocation-message.ts';
 import { applyRevocation, markFailed } from '../shared/services/apply-revocation.ts';
 import { rejectEvent } from '../shared/services/reject-event.ts';
@@ -24,7 +24,7 @@ const deps: UserRevokerDeps & CertificateRevokerDeps = {
   rolePolicies: new RolePolicyWriter(clients.iam()),
   userPolicies: new UserPolicyWriter(clients.iam()),
   certificates: new CertificateRevoker(clients.acmPca()),
-  metricsSink: (name, value, unit) => metrics.addMetric(name, unit, value),
+  metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };
 const processor = new SqsFifoPartialProcessorAsync();
 
@@ -32,6 +32,7 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   const parsed = parseBody(record.body);
   const message = parsed.ok ? RevocationMessageSchema.safeParse(parsed.value) : undefined;
   if (!message?.success) {
+    recordMetric('EventsRejected', 'Count', 1);
     return rejectEvent(deps, `invalid revocation message ${record.messageId}`, undefined);
   }
   try {
@@ -40,7 +41,12 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   } catch (err) {
     const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
     logger.error('revocation failed', { attempt, error: err as Error });
-    if (attempt >= deps.config.SUNDOWN_REVOCATION_MAX_RECEIVE) await markFailed(deps, message.data, err);
+    if (attempt >= deps.config.SUNDOWN_REVOCATION_MAX_RECEIVE) {
+      for (const failed of await markFailed(deps, message.data, err)) {
+        recordMetric('RevocationsFailed', 'Count', 1);
+        recordMetric('Revocations', 'Count', 1, { kind: failed.kind, outcome: 'failed' });
+      }
+    }
     throw err;
   }
 }

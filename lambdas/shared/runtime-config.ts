@@ -54,6 +54,9 @@ const EnvSchema = z.object({
   }),
   SUNDOWN_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
   SUNDOWN_REVOCATION_MAX_RECEIVE: z.coerce.number().int().positive().default(5),
+  /** Reconciliation sweep: work per run, and days after which an unused access key counts as idle. */
+  SUNDOWN_SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  SUNDOWN_IDLE_KEY_DAYS: z.coerce.number().int().min(1).default(30),
 });
 
 export type RuntimeConfig = z.infer<typeof EnvSchema>;

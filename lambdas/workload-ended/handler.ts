@@ -51,6 +51,9 @@ async function handleRecord(record: SQSRecord): Promise<void> {
 export const handler = async (event: SQSEvent, context: Context) => {
   bindInvocation(deps, context);
   try {
+    // Records of a batch run concurrently: that lets the deny entries of a burst
+    // reach the store before the revoker renders, so one IAM write covers many
+    // (the audit chain head makes concurrent appends retry; that costs less).
     return await processPartialResponse(event, handleRecord, processor, { context });
   } finally {
     flushMetrics();

@@ -6,6 +6,11 @@ import { Construct } from 'constructs';
 
 /** Index names are part of the contract between the stack and the code that queries it. */
 export const CREDENTIAL_INDEXES = { byWorkload: 'byWorkload', byStatus: 'byStatus' } as const;
+/**
+ * Sparse index over the revocations table's per-principal `#meta` items (partition `metaIndex`,
+ * sort `nextExpiry`): principals due for pruning, and policy capacity per principal, without a scan.
+ */
+export const REVOCATION_INDEXES = { principalsByNextExpiry: 'principalsByNextExpiry' } as const;
 export const AUDIT_INDEXES = {
   byWorkload: 'byWorkload',
   byCredential: 'byCredential',
@@ -85,6 +90,11 @@ export class DataTables extends Construct {
       ...common,
       partitionKey: { name: 'principalArn', type: S },
       sortKey: { name: 'entryKey', type: S },
+    });
+    this.revocations.addGlobalSecondaryIndex({
+      indexName: REVOCATION_INDEXES.principalsByNextExpiry,
+      partitionKey: { name: 'metaIndex', type: S },
+      sortKey: { name: 'nextExpiry', type: S },
     });
 
     this.audit = new dynamodb.Table(this, 'Audit', {

@@ -38,26 +38,34 @@ export class EventToQueue extends Construct {
         eventPattern,
         ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       });
-      rule.addTarget({
-        bind: () => ({
-          arn: props.queue.queueArn,
-          targetResource: props.queue,
-          deadLetterConfig: { arn: props.deliveryDlq.queueArn },
-          retryPolicy: { maximumRetryAttempts: DELIVERY_RETRY_ATTEMPTS },
-        }),
-      });
-      for (const queue of [props.queue, props.deliveryDlq]) {
-        queue.addToResourcePolicy(
-          new iam.PolicyStatement({
-            sid: `AllowEventRule${Names.nodeUniqueId(rule.node)}`,
-            principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-            actions: ['sqs:SendMessage'],
-            resources: [queue.queueArn],
-            conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-          }),
-        );
-      }
+      targetQueue(rule, props.queue, props.deliveryDlq);
       this.rules.push(rule);
     }
+  }
+}
+
+/**
+ * Points `rule` at `queue` the way every Sundown rule is: delivery DLQ, EventBridge's maximum
+ * retries, and SendMessage allowed to EventBridge only on behalf of this rule (`aws:SourceArn`).
+ */
+export function targetQueue(rule: events.Rule, queue: sqs.IQueue, deliveryDlq: sqs.IQueue): void {
+  rule.addTarget({
+    bind: () => ({
+      arn: queue.queueArn,
+      targetResource: queue,
+      deadLetterConfig: { arn: deliveryDlq.queueArn },
+      retryPolicy: { maximumRetryAttempts: DELIVERY_RETRY_ATTEMPTS },
+    }),
+  });
+  for (const q of [queue, deliveryDlq]) {
+    q.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `AllowEventRule${Names.nodeUniqueId(rule.node)}`,
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [q.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
   }
 }

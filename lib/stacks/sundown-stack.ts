@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,10 +6,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SundownConfig } from '../config.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
+import { BusPolicy } from '../constructs/bus-policy.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
 import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
+import { Monitoring } from '../constructs/monitoring.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
+import { Reconciliation } from '../constructs/reconciliation.ts';
 import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
 import { SundownFunction } from '../constructs/sundown-function.ts';
 import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
@@ -44,6 +47,7 @@ export class SundownStack extends Stack {
       encryptionMasterKey: key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const serviceEvents = new QueueWithDlq(this, 'ServiceEvents', {
       encryptionKey: key,
@@ -62,7 +66,16 @@ export class SundownStack extends Stack {
       visibilityTimeout: Duration.seconds(REVOKER_TIMEOUT.toSeconds() * 6),
       fifoQueueName: `${this.stackName}-revocations.fifo`,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
+    // EventBridge encrypts into the queues; only on behalf of rules in this account.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeDeliversIntoSundownQueues',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
 
     // Triggers.
     new EventToQueue(this, 'EndTriggers', {
@@ -180,5 +193,56 @@ export class SundownStack extends Stack {
       new CfnOutput(this, `${label}DlqUrl`, { value: q.deadLetterQueue.queueUrl });
     }
     new CfnOutput(this, 'EventDeliveryDlqUrl', { value: deliveryDlq.queueUrl });
+
+    // --- Operations (issue 8): reconciliation sweep, alarms, dashboard. ---
+    const reconciliation = new Reconciliation(this, 'Reconciliation', {
+      config,
+      encryptionKey: key,
+      tables: [tables.credentials, tables.revocations, tables.audit],
+      bus,
+      deliveryDlq,
+      revocationQueue: revocations.queue,
+      environment: common,
+    });
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      encryptionKey: key,
+      alarmEmails: config.alarmEmails,
+      timeToRevokeP99AlarmSeconds: config.timeToRevokeP99AlarmSeconds,
+      dashboardName: `${this.stackName}-operations`,
+      queues: {
+        ServiceEvents: serviceEvents.queue,
+        BusEvents: busEvents.queue,
+        DiscoveryEvents: discoveryEvents.queue,
+        Revocations: revocations.queue,
+        SweepTicks: reconciliation.ticks.queue,
+      },
+      deadLetterQueues: {
+        ServiceEvents: serviceEvents.deadLetterQueue,
+        BusEvents: busEvents.deadLetterQueue,
+        DiscoveryEvents: discoveryEvents.deadLetterQueue,
+        Revocations: revocations.deadLetterQueue,
+        EventDelivery: deliveryDlq,
+        SweepTicks: reconciliation.ticks.deadLetterQueue,
+      },
+      functions: {
+        WorkloadEnded: ended,
+        WorkloadStarted: started,
+        Revoker: revoker,
+        Broker: broker,
+        Sweeper: reconciliation.sweeper,
+      },
+    });
+    new CfnOutput(this, 'SweeperFunctionName', { value: reconciliation.sweeper.fn.functionName });
+    new CfnOutput(this, 'SweepTicksDlqUrl', { value: reconciliation.ticks.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: `${this.stackName}-operations` });
+
+    // Last: the bus policy names every role that publishes audit events.
+    new BusPolicy(this, 'BusPolicy', {
+      bus,
+      sundownRoles: [ended.role, started.role, revoker.role, broker.role, reconciliation.sweeper.role],
+      publishers: config.eventPublishers,
+    });
+    // --- End of operations. ---
   }
 }

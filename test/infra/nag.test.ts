@@ -3,10 +3,14 @@
  * unacknowledged, every acknowledgement has its reason, and a non-compliant
  * change is reported (so these tests can fail).
  */
+import { App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
+import { applySundownNag } from '../../lib/nag.ts';
+import { SundownStack } from '../../lib/stacks/sundown-stack.ts';
 import { ACCOUNT, buildSundown, REGION, synthNagFindings } from './support.ts';
 
 const CONFIGURED = {
@@ -102,7 +106,15 @@ describe('cdk-nag AwsSolutions', () => {
   }, 60_000);
 
   it('fails synthesis on an allowlist of "/" (every role and user, without the tag)', () => {
-    const { app } = buildSundown({ allowlist: ['/'] }, { nag: true });
+    // The configuration schema refuses "/" outright ...
+    expect(() => buildSundown({ allowlist: ['/'] })).toThrow(/"\/" alone would opt in every principal/);
+    // ... and were it to slip through, cdk-nag still catches the unconditioned wildcard.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new SundownStack(app, 'Sundown', {
+      config: { ...parseConfig({}), allowlist: ['/'] },
+      env: { account: ACCOUNT, region: REGION },
+    });
+    applySundownNag(app);
 
     const { findings, error } = synthNagFindings(app);
 

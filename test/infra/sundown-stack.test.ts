@@ -90,8 +90,9 @@ function rulesFor(source: string, detailType: string): Resource[] {
   return rules()
     .map(([, r]) => r)
     .filter((r) => {
-      const p = r.Properties.EventPattern as { source?: unknown[]; 'detail-type'?: unknown[] };
-      return p.source?.includes(source) && p['detail-type']?.includes(detailType);
+      // Schedule rules (the reconciliation sweep) have no pattern.
+      const p = r.Properties.EventPattern as { source?: unknown[]; 'detail-type'?: unknown[] } | undefined;
+      return p?.source?.includes(source) && p['detail-type']?.includes(detailType);
     });
 }
 
@@ -172,14 +173,16 @@ describe('EventBridge triggers', () => {
   it('revokes on EC2 "stopped" only when stoppedEndsWorkload is true', () => {
     const ec2States = (t: Template) =>
       Object.values(t.findResources('AWS::Events::Rule'))
-        .map((r) => r.Properties.EventPattern as { source: string[]; detail?: { state?: string[] } })
-        .filter((p) => p.source.includes('aws.ec2'))
-        .flatMap((p) => p.detail?.state ?? []);
+        .map(
+          (r) => r.Properties.EventPattern as { source: string[]; detail?: { state?: string[] } } | undefined,
+        )
+        .filter((p) => p?.source.includes('aws.ec2'))
+        .flatMap((p) => p?.detail?.state ?? []);
     expect(ec2States(template)).not.toContain('stopped');
 
     const { template: stopping } = sundownTemplate({ stoppedEndsWorkload: true });
     const endRule = Object.values(stopping.findResources('AWS::Events::Rule')).find((r) =>
-      (r.Properties.EventPattern.detail?.state ?? []).includes('terminated'),
+      (r.Properties.EventPattern?.detail?.state ?? []).includes('terminated'),
     );
     expect(normalized(endRule?.Properties.EventPattern.detail.state)).toEqual(
       normalized(['shutting-down', 'terminated', 'stopped']),

@@ -99,7 +99,8 @@ describe(`${N} instances on one role terminated together`, () => {
     const iamWrites = Number(meta.Item?.iamWrites);
     console.info(`${N} terminations on one role cost ${iamWrites} IAM writes`);
     expect(iamWrites).toBeGreaterThan(0);
-    expect(iamWrites).toBeLessThanOrEqual(Math.ceil(N / 10)); // at most one per processed batch of 10 end events
+    // Coalescing: far fewer IAM writes than terminations (one render covers every entry stored so far).
+    expect(iamWrites).toBeLessThanOrEqual(Math.ceil(N / 4));
 
     const res = await sd.iam.send(
       new GetRolePolicyCommand({ RoleName: 'fleet', PolicyName: 'SundownRevokedSessions' }),

@@ -22,24 +22,18 @@ import { findSecretMaterial } from '../../lambdas/shared/domain/audit-chain.ts';
 import { localWorkdir, runCli } from './cli.ts';
 import { deniedOn } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';
+import { capturedOutput } from './log-scan.setup.ts';
 
 let sd: Sundown;
 let cwd: string;
-const logLines: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
 
 beforeAll(async () => {
-  // Capture every log line the in-process handlers write, at the most verbose level.
+  // The log-scan setup captures every line the in-process handlers write; here at the most verbose level.
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logLines.push(String(chunk));
-    return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
   sd = await deploySundown();
   cwd = localWorkdir(sd);
 });
 afterAll(async () => {
-  process.stdout.write = realWrite;
   await sd?.stop();
 });
 
@@ -306,8 +300,9 @@ describe('secret hygiene', () => {
       const res = await sd.doc.send(new ScanCommand({ TableName: table }));
       stored.push(...(res.Items ?? []).map((i) => JSON.stringify(i)));
     }
+    const logLines = capturedOutput();
     const everything = [...logLines, ...stored];
-    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.some((l) => l.includes('"level":"DEBUG"') || l.includes('"level":"INFO"'))).toBe(true);
 
     for (const text of everything) {
       for (const secret of secrets) expect(text.includes(secret.trim().split('\n')[1] ?? secret)).toBe(false);

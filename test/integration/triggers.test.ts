@@ -15,6 +15,7 @@ import {
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { deniedOn, entryFrom, sundownEvent } from './fixtures.ts';
@@ -246,5 +247,62 @@ describe('workload-end triggers', () => {
     const [credential] = await sd.registry.forWorkload('ci/build-4711');
     expect(credential?.status).toBe('revoked');
     expect(credential?.statusReason).toBe('pipeline finished');
+  });
+});
+
+describe('event trust', () => {
+  it("rejects and audits a custom source and an AWS-looking event on Sundown's bus", async () => {
+    const bus = sd.outputs.EventBusName as string;
+    await sd.putEvents([
+      {
+        Source: 'acme.deployer',
+        DetailType: 'Workload Ended',
+        EventBusName: bus,
+        Detail: JSON.stringify({ workloadId: 'x1' }),
+      },
+      {
+        Source: 'aws.ec2',
+        DetailType: 'EC2 Instance State-change Notification',
+        EventBusName: bus,
+        Detail: JSON.stringify({ 'instance-id': 'i-0123456789abcdef0', state: 'terminated' }),
+      },
+    ]);
+    await sd.drain();
+
+    const rejected = (await sd.audit.query({ type: 'rejected' })).map((r) => [r.trigger?.source, r.reason]);
+    expect(rejected).toEqual(
+      expect.arrayContaining([
+        ['acme.deployer', expect.stringMatching(/not accepted on Sundown's bus/)],
+        ['aws.ec2', expect.stringMatching(/not accepted on Sundown's bus/)],
+      ]),
+    );
+    expect(
+      await sd.registry.forWorkload('arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0'),
+    ).toEqual([]);
+  });
+
+  it('rejects and audits an event from another account that reached a queue', async () => {
+    // EventBridge cannot deliver such an event here (queue policies allow only
+    // Sundown's rules); simulate a forged message on the queue itself.
+    const queueUrl = sd.runtime.model.eventSources.find((s) => s.queueUrl.includes('ServiceEvents'))
+      ?.queueUrl as string;
+    const forged = {
+      version: '0',
+      id: 'forged-1',
+      'detail-type': 'EC2 Instance State-change Notification',
+      source: 'aws.ec2',
+      account: '999999999999',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: [],
+      detail: { 'instance-id': 'i-0fedcba9876543210', state: 'terminated' },
+    };
+    await sd.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(forged) }));
+    await sd.drain();
+
+    const rejected = await sd.audit.query({ type: 'rejected' });
+    expect(rejected.find((r) => r.trigger?.eventId === 'forged-1')?.reason).toMatch(
+      /unexpected account "999999999999"/,
+    );
   });
 });

@@ -38,6 +38,7 @@ export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   failed: 'Credential Revocation Failed',
   expired: 'Credential Expired',
   pruned: 'Deny Entry Pruned',
+  drift: 'Reconciliation Drift',
 };
 
 export const AUDIT_INDEX = {

@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type CredentialKind,
   type CredentialRecord,
   CredentialRecordSchema,
   type CredentialStatus,
@@ -28,6 +30,10 @@ export interface ListOptions {
   limit?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /** With `status` alone: only credentials whose `expiresAt` is before this instant (ISO). */
+  expiresBefore?: string;
+  /** Only these kinds (a filter: a page may hold fewer than `limit` items, follow the cursor). */
+  kinds?: readonly CredentialKind[];
 }
 
 export interface Page<T> {
@@ -87,6 +93,35 @@ export class CredentialRegistry {
     return res.Item ? parse(res.Item) : undefined;
   }
 
+  /**
+   * Which of these credential IDs are recorded (BatchGetItem, 100 per call, only the key read),
+   * e.g. to find deny entries whose credential has no registry record.
+   */
+  async existing(credentialIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(credentialIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] = unique
+        .slice(i, i + 100)
+        .map((credentialId) => ({ credentialId }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 8)
+          throw new Error(`DynamoDB left ${keys.length} reads unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+        const res = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: { Keys: keys, ProjectionExpression: 'credentialId', ConsistentRead: true },
+            },
+          }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) found.add(String(item.credentialId));
+        keys = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
   /** Every credential recorded for a workload, through the workload index (never a scan). */
   async forWorkload(workloadId: string): Promise<CredentialRecord[]> {
     const items: CredentialRecord[] = [];
@@ -121,17 +156,64 @@ export class CredentialRegistry {
       input = {
         TableName: this.tableName,
         IndexName: CREDENTIALS_BY_STATUS,
-        KeyConditionExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': options.status },
+        KeyConditionExpression: options.expiresBefore ? '#s = :s AND #e < :before' : '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status', ...(options.expiresBefore ? { '#e': 'expiresAt' } : {}) },
+        ExpressionAttributeValues: {
+          ':s': options.status,
+          ...(options.expiresBefore ? { ':before': options.expiresBefore } : {}),
+        },
       };
     } else {
       throw new Error('listing credentials needs a workload ID or a status (the registry is never scanned)');
+    }
+    if (options.kinds) {
+      const kinds = options.kinds.map((k, i) => [`:k${i}`, k] as const);
+      const filter = `#kind IN (${kinds.map(([name]) => name).join(', ')})`;
+      input = {
+        ...input,
+        FilterExpression: input.FilterExpression ? `${input.FilterExpression} AND ${filter}` : filter,
+        ExpressionAttributeNames: { ...input.ExpressionAttributeNames, '#kind': 'kind' },
+        ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ...Object.fromEntries(kinds) },
+      };
     }
     const res = await this.doc.send(
       new QueryCommand({ ...input, Limit: limit, ExclusiveStartKey: decodeCursor(options.cursor) }),
     );
     return { items: (res.Items ?? []).map(parse), cursor: encodeCursor(res.LastEvaluatedKey) };
+  }
+
+  /**
+   * Credentials in `status`, counted per kind through the status index (only the `kind` attribute
+   * is read), stopping after `cap` items: `truncated` says the count is a lower bound.
+   */
+  async countByKind(
+    status: CredentialStatus,
+    cap = 10_000,
+  ): Promise<{ counts: Record<CredentialKind, number>; total: number; truncated: boolean }> {
+    const counts: Record<CredentialKind, number> = { 'role-session': 0, 'access-key': 0, certificate: 0 };
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: CREDENTIALS_BY_STATUS,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status', '#kind': 'kind' },
+          ExpressionAttributeValues: { ':s': status },
+          ProjectionExpression: '#kind',
+          Limit: Math.min(1000, cap - total),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const kind = item.kind as CredentialKind;
+        if (kind in counts) counts[kind]++;
+        total++;
+      }
+      start = res.LastEvaluatedKey;
+    } while (start && total < cap);
+    return { counts, total, truncated: start !== undefined };
   }
 
   /**

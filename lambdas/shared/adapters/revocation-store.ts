@@ -17,6 +17,60 @@ import { batchWriteAll } from './dynamo-batch.ts';
 
 const META = '#meta';
 
+/**
+ * Sparse index over the `#meta` items of principals that still hold deny entries: partition key
+ * `metaIndex` (always {@link META_INDEX_PARTITION}), sort key `nextExpiry` (the earliest `expiresAt`
+ * among the entries kept by the last render). The sweep finds principals with entries due for
+ * pruning, and `sundown status` the principals nearest their policy capacity, without a scan.
+ */
+export const REVOCATIONS_BY_NEXT_EXPIRY = 'principalsByNextExpiry';
+export const META_INDEX_PARTITION = 'principal';
+
+/** A principal's `#meta` item as the index returns it. */
+export interface PrincipalMeta {
+  principalArn: string;
+  version: number;
+  renderedVersion: number;
+  nextExpiry: string;
+  charsUsed: number;
+  charsCapacity: number;
+  iamWrites: number;
+  unplaced: number;
+  renderedAt?: string;
+}
+
+export interface MetaPage {
+  items: PrincipalMeta[];
+  cursor?: string;
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new Error(`invalid cursor "${cursor.slice(0, 40)}"`);
+  }
+}
+
+function metaOf(item: Record<string, unknown>): PrincipalMeta {
+  return {
+    principalArn: String(item.principalArn),
+    version: Number(item.version ?? 0),
+    renderedVersion: Number(item.renderedVersion ?? 0),
+    nextExpiry: String(item.nextExpiry ?? ''),
+    charsUsed: Number(item.charsUsed ?? 0),
+    charsCapacity: Number(item.charsCapacity ?? 0),
+    iamWrites: Number(item.iamWrites ?? 0),
+    unplaced: Number(item.unplaced ?? 0),
+    ...(item.renderedAt ? { renderedAt: String(item.renderedAt) } : {}),
+  };
+}
+
 export interface StoredDenyEntry extends DenyEntry {
   /** The workload whose sessions this entry denies. */
   workloadId: string;
@@ -30,6 +84,8 @@ export interface PrincipalState {
   iamWrites: number;
   charsUsed: number;
   charsCapacity: number;
+  /** Entries the last render could not place (policy capacity exhausted). */
+  unplaced: number;
 }
 
 export interface RenderStats {
@@ -40,6 +96,11 @@ export interface RenderStats {
   managedPolicies: number;
   unplaced: number;
   coarsenedSeconds: number;
+  /**
+   * The earliest `expiresAt` among the entries this render kept; undefined when none is left. Puts
+   * the principal in (or takes it out of) the {@link REVOCATIONS_BY_NEXT_EXPIRY} index.
+   */
+  nextExpiry?: string;
 }
 
 export function entryKey(entry: Pick<DenyEntry, 'sessionName' | 'notAfter'>): string {
@@ -86,6 +147,7 @@ export class RevocationStore {
       iamWrites: 0,
       charsUsed: 0,
       charsCapacity: 0,
+      unplaced: 0,
     };
     let start: Record<string, unknown> | undefined;
     do {
@@ -105,6 +167,7 @@ export class RevocationStore {
           state.iamWrites = Number(item.iamWrites ?? 0);
           state.charsUsed = Number(item.charsUsed ?? 0);
           state.charsCapacity = Number(item.charsCapacity ?? 0);
+          state.unplaced = Number(item.unplaced ?? 0);
         } else {
           state.entries.push({
             sessionName: String(item.sessionName),
@@ -127,10 +190,11 @@ export class RevocationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { principalArn, entryKey: META },
-          UpdateExpression:
-            'SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs ADD iamWrites :w',
+          UpdateExpression: `SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs, metaIndex = :mi${stats.nextExpiry ? ', nextExpiry = :ne' : ''} ADD iamWrites :w${stats.nextExpiry ? '' : ' REMOVE nextExpiry'}`,
           ConditionExpression: 'attribute_not_exists(renderedVersion) OR renderedVersion < :v',
           ExpressionAttributeValues: {
+            ':mi': META_INDEX_PARTITION,
+            ...(stats.nextExpiry ? { ':ne': stats.nextExpiry } : {}),
             ':v': version,
             ':at': new Date().toISOString(),
             ':cu': stats.charsUsed,
@@ -144,6 +208,74 @@ export class RevocationStore {
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  /**
+   * One page of principals from the {@link REVOCATIONS_BY_NEXT_EXPIRY} index, earliest next expiry
+   * first; with `dueBy`, only those whose earliest entry expires at or before it (due for pruning).
+   */
+  async principals(options: { dueBy?: string; limit: number; cursor?: string }): Promise<MetaPage> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: REVOCATIONS_BY_NEXT_EXPIRY,
+        KeyConditionExpression: options.dueBy ? 'metaIndex = :mi AND nextExpiry <= :due' : 'metaIndex = :mi',
+        ExpressionAttributeValues: {
+          ':mi': META_INDEX_PARTITION,
+          ...(options.dueBy ? { ':due': options.dueBy } : {}),
+        },
+        Limit: Math.min(Math.max(options.limit, 1), 1000),
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    return { items: (res.Items ?? []).map(metaOf), cursor: encodeCursor(res.LastEvaluatedKey) };
+  }
+
+  /** Up to `limit` deny entries of a principal after `afterEntryKey` (entry key order), for bounded checks. */
+  async entriesPage(
+    principalArn: string,
+    afterEntryKey: string | undefined,
+    limit: number,
+  ): Promise<{
+    entries: (StoredDenyEntry & { entryKey: string; driftReportedAt?: string })[];
+    last?: string;
+  }> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'principalArn = :p AND begins_with(entryKey, :deny)',
+        ExpressionAttributeValues: { ':p': principalArn, ':deny': 'deny#' },
+        Limit: Math.min(Math.max(limit, 1), 1000),
+        ...(afterEntryKey ? { ExclusiveStartKey: { principalArn, entryKey: afterEntryKey } } : {}),
+      }),
+    );
+    const entries = (res.Items ?? []).map((item) => ({
+      entryKey: String(item.entryKey),
+      sessionName: String(item.sessionName),
+      notAfter: String(item.notAfter),
+      expiresAt: String(item.expiresAt),
+      reusableName: Boolean(item.reusableName),
+      workloadId: String(item.workloadId),
+      ...(item.driftReportedAt ? { driftReportedAt: String(item.driftReportedAt) } : {}),
+    }));
+    return { entries, ...(res.LastEvaluatedKey ? { last: String(res.LastEvaluatedKey.entryKey) } : {}) };
+  }
+
+  /** Notes on an entry that the sweep reported it as drift, so it is reported once. */
+  async markEntryReported(principalArn: string, key: string, at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { principalArn, entryKey: key },
+          UpdateExpression: 'SET driftReportedAt = :at',
+          ConditionExpression: 'attribute_exists(entryKey)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err; // pruned meanwhile
     }
   }
 

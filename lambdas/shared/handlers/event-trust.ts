@@ -19,8 +19,10 @@ export function untrustedReason(event: unknown, ctx: TrustContext): string | und
   if (!ctx.fromSundownBus && !source.startsWith('aws.')) {
     return `source ${JSON.stringify(source.slice(0, 64))} is not accepted on the default bus (only aws.*)`;
   }
-  if (typeof account === 'string' && account !== ctx.account) {
-    return `event from unexpected account ${account.slice(0, 12)} (Sundown runs in ${ctx.account})`;
+  // EventBridge always sets `account`; an event without one cannot show where it came from.
+  if (typeof account !== 'string') return 'event has no account field';
+  if (account !== ctx.account) {
+    return `event from unexpected account ${JSON.stringify(account.slice(0, 16))} (Sundown runs in ${ctx.account})`;
   }
   return undefined;
 }

@@ -15,6 +15,8 @@ export const AUDIT_RECORD_TYPES = [
   'failed',
   'expired',
   'pruned',
+  /** The reconciliation sweep found the deny state disagreeing with the registry (reported, or restored). */
+  'drift',
 ] as const;
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;

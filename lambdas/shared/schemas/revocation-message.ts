@@ -7,6 +7,11 @@ import { CREDENTIAL_ID_PATTERN } from '../domain/workload-id.ts';
 import { CaArnSchema, RoleArnSchema } from './credential.ts';
 
 const CredentialIds = z.array(z.string().regex(CREDENTIAL_ID_PATTERN)).min(1).max(500);
+/**
+ * Role and user messages may name no credential: the reconciliation sweep asks for a render of the
+ * principal's deny set alone (pruning expired entries, restoring a deny that went missing).
+ */
+const RenderCredentialIds = z.array(z.string().regex(CREDENTIAL_ID_PATTERN)).max(500);
 
 export const RevocationMessageSchema = z.discriminatedUnion('target', [
   z.strictObject({
@@ -14,13 +19,13 @@ export const RevocationMessageSchema = z.discriminatedUnion('target', [
     roleArn: RoleArnSchema,
     /** The principal's entry version after this request's entries were added. */
     version: z.number().int().positive(),
-    credentialIds: CredentialIds,
+    credentialIds: RenderCredentialIds,
   }),
   z.strictObject({
     target: z.literal('user'),
     userArn: z.string().regex(/^arn:[\w-]+:iam::\d{12}:user\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/),
     version: z.number().int().positive(),
-    credentialIds: CredentialIds,
+    credentialIds: RenderCredentialIds,
   }),
   z.strictObject({
     target: z.literal('certificate'),

@@ -11,15 +11,34 @@
 import { entryKey } from '../adapters/revocation-store.ts';
 import type { RolePolicyWriter } from '../adapters/role-policy-writer.ts';
 import { pruneEntries, renderDenyPolicies } from '../domain/deny-policy.ts';
+import type { CredentialRecord } from '../schemas/credential.ts';
 import type { RevocationMessage } from '../schemas/revocation-message.ts';
 import { auditCredential } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
 import { revokeCertificates } from './revoke-certificates.ts';
 import { revokeUser } from './revoke-user.ts';
 
+/**
+ * Where services record metrics. `dimensions` adds a breakdown (e.g. kind and outcome); the metric
+ * is always recorded without it as well, so alarms can watch the total.
+ */
+export type MetricsSink = (
+  name: string,
+  value: number,
+  unit: 'Count' | 'Milliseconds' | 'Percent',
+  dimensions?: Record<string, string>,
+) => void;
+
 export interface RevokerDeps extends ServiceDeps {
   rolePolicies: RolePolicyWriter;
-  metricsSink?: (name: string, value: number, unit: 'Count' | 'Milliseconds' | 'Percent') => void;
+  metricsSink?: MetricsSink;
+}
+
+/** The earliest expiry among deny entries (ISO strings sort in time order); undefined for none. */
+export function earliestExpiry(entries: readonly { expiresAt: string }[]): string | undefined {
+  let earliest: string | undefined;
+  for (const e of entries) if (earliest === undefined || e.expiresAt < earliest) earliest = e.expiresAt;
+  return earliest;
 }
 
 export interface ApplyOutcome {
@@ -76,11 +95,13 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
       managedPolicies: rendered.managed.length,
       unplaced: rendered.unplaced.length,
       coarsenedSeconds: rendered.coarsenedSeconds,
+      nextExpiry: earliestExpiry(kept),
     });
     deps.metricsSink?.(
       'PolicyCapacityUsed',
       (100 * rendered.charsUsed) / Math.max(1, rendered.charsCapacity),
       'Percent',
+      { role: message.roleArn.slice(message.roleArn.lastIndexOf('/') + 1) },
     );
     deps.metricsSink?.('IamWrites', applied.writes, 'Count');
     state = { ...state, entries: state.entries.filter((e) => !prunedKeys.has(entryKey(e))) };
@@ -112,6 +133,7 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
       if (failed) {
         await auditCredential(deps, credential, { type: 'failed', outcome: 'error', reason });
         deps.metricsSink?.('RevocationsFailed', 1, 'Count');
+        deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'failed' });
         outcome.failed.push(credentialId);
       }
       continue;
@@ -130,30 +152,38 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
         propagation: 'IAM policy changes take effect within seconds to a few minutes (eventual consistency)',
       },
     });
-    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds');
+    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds', { kind: credential.kind });
     deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
+    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'revoked' });
     outcome.revoked.push(credentialId);
   }
   return outcome;
 }
 
-/** After the last delivery attempt failed: leave the credentials in `failed`, audited, before the DLQ takes the message. */
+/**
+ * After the last delivery attempt failed: leave the credentials in `failed`, audited, before the DLQ
+ * takes the message. Returns the credentials it moved to `failed`.
+ */
 export async function markFailed(
   deps: ServiceDeps,
   message: RevocationMessage,
   error: unknown,
-): Promise<void> {
+): Promise<CredentialRecord[]> {
+  const failed: CredentialRecord[] = [];
   const reason = `revocation failed after retries: ${(error as Error)?.name ?? 'Error'}: ${String((error as Error)?.message ?? error).slice(0, 300)}`;
   for (const credentialId of message.credentialIds) {
     const credential = await deps.registry.transition(credentialId, ['revoking'], 'failed', {
       statusReason: reason,
     });
-    if (credential)
+    if (credential) {
       await auditCredential(deps, credential, {
         type: 'failed',
         outcome: 'error',
         reason,
         details: { dlq: true },
       });
+      failed.push(credential);
+    }
   }
+  return failed;
 }

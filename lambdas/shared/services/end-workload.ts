@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { StoredDenyEntry } from '../adapters/revocation-store.ts';
 import type { Classification } from '../domain/classify-event.ts';
+import type { MaxSessionHoursConfig } from '../runtime-config.ts';
 import type { CredentialRecord, CredentialStatus } from '../schemas/credential.ts';
 import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
 import { auditCredential, auditTrigger } from './audit-helpers.ts';
@@ -32,6 +33,36 @@ function addHours(iso: string, hours: number): string {
   return new Date(Date.parse(iso) + hours * HOUR_MS).toISOString();
 }
 
+/** Trigger source of the reconciliation sweep's requests (audited with trigger kind `reconciliation`). */
+export const RECONCILIATION_SOURCE = 'sundown.reconciliation';
+
+/** How an end was initiated, as the audit trail's trigger kind. */
+function triggerKindOf(trigger: { source?: string }): string {
+  if (trigger.source === RECONCILIATION_SOURCE) return 'reconciliation';
+  return trigger.source === 'sundown' ? 'custom-event' : 'event';
+}
+
+/**
+ * The deny entry that revokes a role-session credential ended at `endedAt`: its session name, only
+ * sessions issued before the end, kept until every such session has expired. (The sweep uses it
+ * to check that a revoked credential's entry is still in place.)
+ */
+export function roleDenyEntryFor(
+  credential: CredentialRecord,
+  endedAt: string,
+  maxHours: MaxSessionHoursConfig,
+  reusableName: boolean,
+): StoredDenyEntry | undefined {
+  if (credential.kind !== 'role-session' || !credential.roleArn || !credential.sessionName) return undefined;
+  return {
+    sessionName: credential.sessionName,
+    notAfter: endedAt,
+    expiresAt: addHours(endedAt, maxHours[credential.workloadKind]),
+    reusableName: credential.reusableSessionName ?? reusableName,
+    workloadId: credential.workloadId,
+  };
+}
+
 /** The principal Sundown changes to revoke a credential. */
 function principalOf(c: CredentialRecord): string | undefined {
   if (c.kind === 'role-session') return c.roleArn;
@@ -44,7 +75,9 @@ function principalOf(c: CredentialRecord): string | undefined {
 export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Promise<EndOutcome> {
   const outcome: EndOutcome = { requested: [], skipped: [], dryRun: [], duplicates: [] };
   const { workload, endedAt, trigger } = event;
-  const triggerKind = trigger.source === 'sundown' ? 'custom-event' : 'event';
+  const triggerKind = triggerKindOf(trigger);
+  // The sweep found the workload gone or ended although no end event was processed.
+  const missed: Record<string, boolean> = triggerKind === 'reconciliation' ? { endEventMissed: true } : {};
   const dryRun = deps.config.SUNDOWN_DRY_RUN || event.dryRun;
   const maxHours = deps.config.SUNDOWN_MAX_SESSION_HOURS;
 
@@ -108,7 +141,7 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
         outcome: 'dry-run',
         reason: `would revoke ${credential.kind} (${event.reason})`,
         trigger: auditTrigger(trigger, triggerKind),
-        details: { endedAt, compromised: event.compromised },
+        details: { endedAt, compromised: event.compromised, ...missed },
       });
       outcome.dryRun.push(credential.credentialId);
       continue;
@@ -130,22 +163,17 @@ export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Prom
         outcome: 'requested',
         reason: event.reason,
         trigger: auditTrigger(trigger, triggerKind),
-        details: { endedAt, compromised: event.compromised },
+        details: { endedAt, compromised: event.compromised, ...missed },
       });
     }
     // A credential already `revoking` had its request interrupted: send it again
     // (every step downstream is idempotent).
     const credentialEndedAt = credential.endedAt ?? endedAt;
     outcome.requested.push(credential.credentialId);
-    if (credential.kind === 'role-session' && credential.roleArn && credential.sessionName) {
+    const roleEntry = roleDenyEntryFor(credential, credentialEndedAt, maxHours, workload.reusableSessionName);
+    if (roleEntry && credential.roleArn) {
       const group = roleEntries.get(credential.roleArn) ?? { entries: [], ids: [] };
-      group.entries.push({
-        sessionName: credential.sessionName,
-        notAfter: credentialEndedAt,
-        expiresAt: addHours(credentialEndedAt, maxHours[credential.workloadKind]),
-        reusableName: credential.reusableSessionName ?? workload.reusableSessionName,
-        workloadId: credential.workloadId,
-      });
+      group.entries.push(roleEntry);
       group.ids.push(credential.credentialId);
       roleEntries.set(credential.roleArn, group);
     } else if (credential.kind === 'access-key' && principal) {

@@ -66,6 +66,7 @@ export async function revokeCertificates(
       details: { revocationReason: message.revocationReason },
     });
     deps.metricsSink?.('RevocationsFailed', 1, 'Count');
+    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'failed' });
     outcome.failed.push(credential.credentialId);
   };
 
@@ -105,8 +106,9 @@ export async function revokeCertificates(
         propagation: CERTIFICATE_PROPAGATION,
       },
     });
-    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds');
+    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds', { kind: credential.kind });
     deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
+    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'revoked' });
     outcome.revoked.push(credentialId);
   }
   if (retryable) throw retryable;

@@ -39,7 +39,7 @@ import { parseInstant } from '../domain/deny-policy/entry.ts';
 import { type DenyEntry, pruneEntries } from '../domain/deny-policy.ts';
 import type { CredentialRecord } from '../schemas/credential.ts';
 import type { RevocationMessage } from '../schemas/revocation-message.ts';
-import type { ApplyOutcome, RevokerDeps } from './apply-revocation.ts';
+import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from './apply-revocation.ts';
 import { auditCredential } from './audit-helpers.ts';
 
 export type UserMessage = Extract<RevocationMessage, { target: 'user' }>;
@@ -137,6 +137,7 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
     if (!failed) return;
     await auditCredential(deps, failed, { type: 'failed', outcome: 'error', reason: reason.slice(0, 1000) });
     deps.metricsSink?.('RevocationsFailed', 1, 'Count');
+    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'failed' });
     outcome.failed.push(credential.credentialId);
   };
 
@@ -221,6 +222,7 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
       managedPolicies: 0,
       unplaced: 0,
       coarsenedSeconds: 0,
+      nextExpiry: earliestExpiry(pruneEntries(state.entries, deps.now()).kept),
     });
     deps.metricsSink?.('IamWrites', outcome.iamWrites, 'Count');
   } else {
@@ -256,8 +258,9 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
         propagation: PROPAGATION,
       },
     });
-    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds');
+    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds', { kind: credential.kind });
     deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
+    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'revoked' });
     outcome.revoked.push(credential.credentialId);
   }
   return outcome;

@@ -1,0 +1,115 @@
+/**
+ * `sundown status`: queue and DLQ depths with the oldest message's age, active credentials per
+ * kind, revocations and failures in the last 24 hours with p50/p99 time-to-revoke, the principals
+ * nearest their policy capacity, and the last sweep.
+ */
+import type { Command } from 'commander';
+import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
+import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
+import { RevocationStore } from '../../lambdas/shared/adapters/revocation-store.ts';
+import { SweepStateStore } from '../../lambdas/shared/adapters/sweep-state.ts';
+import { clients } from '../../lambdas/shared/clients.ts';
+import { type RegistryStatus, registryStatus } from '../../lambdas/shared/services/status.ts';
+import { printJson, printTable } from '../output.ts';
+import { cloudWatch, type QueueFigures, queueFigures, sundownDlqs } from '../queues.ts';
+import { type CommonOptions, requireOutput, resolveTarget, withTargetOptions } from '../target.ts';
+
+export interface QueueStatus {
+  name: string;
+  queue: QueueFigures | null;
+  dlq: QueueFigures;
+}
+
+export interface Status extends RegistryStatus {
+  generatedAt: string;
+  queues: QueueStatus[];
+}
+
+function age(f: QueueFigures | null): string {
+  if (!f || f.oldestMessageAgeSeconds === null) return '';
+  return `${f.oldestMessageAgeSeconds} (${f.ageSource})`;
+}
+
+function printStatus(s: Status): void {
+  process.stdout.write(`Sundown status at ${s.generatedAt}\n\nQueues (oldest message age in seconds)\n`);
+  printTable(
+    s.queues.map((q) => ({
+      queue: q.name,
+      messages: q.queue?.messages ?? '',
+      inFlight: q.queue?.inFlight ?? '',
+      oldest: age(q.queue),
+      dlq: q.dlq.messages,
+      dlqOldest: age(q.dlq),
+    })),
+    ['queue', 'messages', 'inFlight', 'oldest', 'dlq', 'dlqOldest'],
+  );
+  const a = s.activeCredentials;
+  process.stdout.write(
+    `\nActive credentials: ${a.total}${a.truncated ? '+' : ''} (role sessions ${a['role-session']}, access keys ${a['access-key']}, certificates ${a.certificate})\n`,
+  );
+  const d = s.last24h;
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${v} ms`);
+  process.stdout.write(
+    `Last 24 h: ${d.revoked} revoked, ${d.failed} failed${d.truncated ? ' (at least)' : ''}; time to revoke p50 ${ms(d.timeToRevokeMs.p50)}, p99 ${ms(d.timeToRevokeMs.p99)} (${d.timeToRevokeMs.samples} samples)\n`,
+  );
+  process.stdout.write(
+    `\nPolicy capacity (fullest of ${s.policyCapacity.principals} principals with deny entries)\n`,
+  );
+  printTable(
+    s.policyCapacity.nearest.map((r) => ({ ...r, usedPercent: `${r.usedPercent}%` })),
+    ['principalArn', 'usedPercent', 'charsUsed', 'charsCapacity', 'unplaced', 'nextExpiry'],
+  );
+  const sweep = s.lastSweep;
+  if (!sweep) {
+    process.stdout.write('\nLast sweep: none recorded\n');
+    return;
+  }
+  const found = Object.entries(sweep.counts).filter(([, n]) => n > 0);
+  process.stdout.write(
+    `\nLast sweep: ${sweep.finishedAt}${sweep.dryRun ? ' (dry run)' : ''}, ${sweep.durationMs} ms; findings: ${
+      found.length ? found.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'
+    }${sweep.errors.length ? `; ${sweep.errors.length} error(s)` : ''}\n`,
+  );
+}
+
+export function registerStatus(program: Command): void {
+  withTargetOptions(
+    program
+      .command('status')
+      .description(
+        'queues and DLQs, active credentials, the last 24 h of revocations, policy capacity, last sweep',
+      ),
+  ).action(async (opts: CommonOptions) => {
+    const target = await resolveTarget(opts);
+    const doc = clients.dynamo();
+    const sqs = clients.sqs();
+    const cw = cloudWatch();
+    const now = new Date();
+    const revocationsTable = requireOutput(target, 'RevocationsTableName');
+    const readQueues = async (): Promise<QueueStatus[]> => {
+      const queues: QueueStatus[] = [];
+      for (const dlq of await sundownDlqs(sqs, target)) {
+        queues.push({
+          name: dlq.name,
+          queue: dlq.sourceUrl ? await queueFigures(sqs, cw, dlq.sourceUrl, { peek: false, now }) : null,
+          // A DLQ has no redrive policy: peeking (receive with visibility 0) cannot move its messages.
+          dlq: await queueFigures(sqs, cw, dlq.url, { peek: true, now }),
+        });
+      }
+      return queues;
+    };
+    const [registry, queues] = await Promise.all([
+      registryStatus({
+        registry: new CredentialRegistry(doc, requireOutput(target, 'CredentialsTableName')),
+        audit: new AuditLog(doc, requireOutput(target, 'AuditTableName'), 'main'),
+        store: new RevocationStore(doc, revocationsTable),
+        sweepState: new SweepStateStore(doc, revocationsTable),
+        now: () => now,
+      }),
+      readQueues(),
+    ]);
+    const status: Status = { generatedAt: now.toISOString(), queues, ...registry };
+    if (opts.json) printJson(status);
+    else printStatus(status);
+  });
+}

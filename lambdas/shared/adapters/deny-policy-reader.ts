@@ -1,0 +1,104 @@
+/**
+ * Reads back what Sundown's policies on a role deny, only to verify them (the reconciliation sweep's
+ * drift check): the inline policy `SundownRevokedSessions` and the managed policies under
+ * `/sundown/` attached to the role. Nothing is ever written from what is read here: a deny found
+ * missing is restored by rendering the role's whole deny set from DynamoDB again.
+ */
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { INLINE_POLICY_NAME, SUNDOWN_POLICY_PATH } from './role-policy-writer.ts';
+
+export interface DenyPolicyReader {
+  /**
+   * Session name -> the latest `aws:TokenIssueTime` bound (epoch ms) a Sundown policy on the role
+   * denies it before; undefined when the policies could not be read (the caller then assumes nothing).
+   */
+  deniedSessions(roleArn: string): Promise<Map<string, number> | undefined>;
+}
+
+interface Statement {
+  Effect?: string;
+  Condition?: { StringLike?: Record<string, string | string[]>; DateLessThan?: Record<string, string> };
+}
+
+/** Session name -> latest bound, from policy documents rendered by Sundown. Pure. */
+export function deniedSessionsIn(documents: readonly string[]): Map<string, number> {
+  const denied = new Map<string, number>();
+  for (const text of documents) {
+    let doc: { Statement?: Statement | Statement[] };
+    try {
+      doc = JSON.parse(text) as { Statement?: Statement | Statement[] };
+    } catch {
+      continue;
+    }
+    for (const s of [doc.Statement ?? []].flat()) {
+      if (s.Effect !== 'Deny') continue;
+      const bound = Date.parse(s.Condition?.DateLessThan?.['aws:TokenIssueTime'] ?? '');
+      if (Number.isNaN(bound)) continue;
+      for (const value of [s.Condition?.StringLike?.['aws:userid'] ?? []].flat()) {
+        if (!value.startsWith('*:')) continue;
+        const name = value.slice(2);
+        denied.set(name, Math.max(denied.get(name) ?? 0, bound));
+      }
+    }
+  }
+  return denied;
+}
+
+function roleNameOf(roleArn: string): string {
+  return roleArn.slice(roleArn.lastIndexOf('/') + 1);
+}
+
+function isNoSuchEntity(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'NoSuchEntity' || name === 'NoSuchEntityException';
+}
+
+export class IamDenyPolicyReader implements DenyPolicyReader {
+  constructor(private readonly iam: IAMClient) {}
+
+  async deniedSessions(roleArn: string): Promise<Map<string, number> | undefined> {
+    const roleName = roleNameOf(roleArn);
+    const documents: string[] = [];
+    try {
+      try {
+        const inline = await this.iam.send(
+          new GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
+        );
+        documents.push(decodeURIComponent(inline.PolicyDocument ?? ''));
+      } catch (err) {
+        if (!isNoSuchEntity(err)) throw err;
+      }
+      let marker: string | undefined;
+      do {
+        const page = await this.iam.send(
+          new ListAttachedRolePoliciesCommand({
+            RoleName: roleName,
+            PathPrefix: SUNDOWN_POLICY_PATH,
+            Marker: marker,
+          }),
+        );
+        for (const attached of page.AttachedPolicies ?? []) {
+          if (!attached.PolicyArn?.includes(`:policy${SUNDOWN_POLICY_PATH}`)) continue;
+          const policy = await this.iam.send(new GetPolicyCommand({ PolicyArn: attached.PolicyArn }));
+          const version = await this.iam.send(
+            new GetPolicyVersionCommand({
+              PolicyArn: attached.PolicyArn,
+              VersionId: policy.Policy?.DefaultVersionId ?? 'v1',
+            }),
+          );
+          documents.push(decodeURIComponent(version.PolicyVersion?.Document ?? ''));
+        }
+        marker = page.IsTruncated ? page.Marker : undefined;
+      } while (marker);
+    } catch {
+      return undefined;
+    }
+    return deniedSessionsIn(documents);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The reconciliation sweep (lambdas/shared/services/sweep.ts). Thin; two ways in:
+ *
+ * - SQS: the schedule rule's ticks, through the SweepTicks queue. The messages carry no input;
+ *   one sweep runs per batch. A run whose phases raised errors fails the batch, so a sweep that
+ *   keeps failing ends in the DLQ, which is alarmed.
+ * - Lambda Invoke (`sundown sweep`): `{ "dryRun": true | false }`, answered with the report.
+ */
+import { BatchClient } from '@aws-sdk/client-batch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
+import { IamDenyPolicyReader } from '../shared/adapters/deny-policy-reader.ts';
+import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
+import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
+import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
+import { clients } from '../shared/clients.ts';
+import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
+import { type SweepDeps, type SweepReport, sweep } from '../shared/services/sweep.ts';
+
+const RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
+
+const base = buildDeps('sweeper');
+const deps: SweepDeps = {
+  ...base,
+  liveness: new AwsWorkloadLiveness(
+    {
+      ec2: clients.ec2(),
+      ecs: clients.ecs(),
+      lambda: new LambdaClient(RETRY),
+      batch: new BatchClient(RETRY),
+      codebuild: clients.codebuild(),
+    },
+    {
+      account: base.account,
+      region: base.region,
+      stoppedEndsWorkload: base.config.SUNDOWN_STOPPED_ENDS_WORKLOAD,
+    },
+  ),
+  keyUsage: new IamAccessKeyUsage(clients.iam()),
+  denyPolicies: new IamDenyPolicyReader(clients.iam()),
+  sweepState: new SweepStateStore(clients.dynamo(), base.config.SUNDOWN_REVOCATIONS_TABLE),
+  metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
+};
+
+function isSqsEvent(event: unknown): event is SQSEvent {
+  return Array.isArray((event as { Records?: unknown } | null)?.Records);
+}
+
+/** `{}` or `{ "dryRun": boolean }`; anything else is refused (the sweep takes no other input). */
+function parseRequest(event: unknown): { dryRun: boolean } {
+  const value = event ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('invalid sweep request: expected a JSON object like {"dryRun": true}');
+  }
+  const keys = Object.keys(value);
+  const dryRun = (value as { dryRun?: unknown }).dryRun;
+  if (keys.some((k) => k !== 'dryRun') || (dryRun !== undefined && typeof dryRun !== 'boolean')) {
+    throw new Error(
+      `invalid sweep request: expected only "dryRun" (true or false), got keys ${keys.join(', ')}`,
+    );
+  }
+  return { dryRun: dryRun === true };
+}
+
+function logReport(report: SweepReport): void {
+  const { findings: _listed, ...summary } = report;
+  if (report.errors.length > 0) logger.error('sweep finished with errors', { ...summary });
+  else logger.info('sweep finished', { ...summary });
+}
+
+export const handler = async (event: unknown, context: Context): Promise<SQSBatchResponse | SweepReport> => {
+  bindInvocation(deps, context);
+  deps.remainingMs = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+  try {
+    if (isSqsEvent(event)) {
+      const report = await sweep(deps);
+      logReport(report);
+      return {
+        batchItemFailures:
+          report.errors.length > 0 ? event.Records.map((r) => ({ itemIdentifier: r.messageId })) : [],
+      };
+    }
+    const report = await sweep(deps, parseRequest(event));
+    logReport(report);
+    return report;
+  } finally {
+    flushMetrics();
+  }
+};

@@ -1,0 +1,155 @@
+/**
+ * Operator controls: dry run (per event, and deployment-wide) changes nothing
+ * and audits what it would have done; a role's deny set that outgrows its
+ * inline budget overflows into Sundown-owned managed policies under /sundown/.
+ */
+import { createHash } from 'node:crypto';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RevocationStore } from '../../lambdas/shared/adapters/revocation-store.ts';
+import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
+import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
+import { localWorkdir, runCli } from './cli.ts';
+import { deniedOn } from './fixtures.ts';
+import { deploySundown, type Sundown } from './harness.ts';
+
+let sd: Sundown;
+
+beforeAll(async () => {
+  sd = await deploySundown();
+});
+afterAll(async () => {
+  await sd?.stop();
+});
+
+describe('dry run per event', () => {
+  it('`sundown end --dry-run` audits what would be revoked and changes nothing', async () => {
+    await ensureDemoRole(sd.iam, 'dry-role');
+    const id = await launchInstance(sd.ec2, 'dry-role');
+    await sd.putEvents([ec2StateEvent(id, 'running', sd.target)]);
+    await sd.drain();
+
+    const res = await runCli(['end', id, '--dry-run', '--reason', 'rehearsal', '--local'], localWorkdir(sd));
+    expect(res.code).toBe(0);
+    await sd.drain();
+
+    const workloadId = `arn:aws:ec2:us-east-1:123456789012:instance/${id}`;
+    expect(await deniedOn(sd.iam, 'dry-role')).toEqual([]);
+    expect((await sd.registry.forWorkload(workloadId)).map((c) => c.status)).toEqual(['active']);
+    const dry = await sd.audit.query({ workloadId, type: 'dry-run' });
+    expect(dry).toHaveLength(1);
+    expect(dry[0]?.details).toMatchObject({
+      roleArn: expect.stringContaining('role/dry-role'),
+      sessionName: id,
+    });
+  });
+});
+
+describe('capacity overflow', () => {
+  it('places 600 denies on one role: inline first, then managed policies under /sundown/', async () => {
+    const roleArn = await ensureDemoRole(sd.iam, 'big-fleet');
+    const store = new RevocationStore(sd.doc, sd.outputs.RevocationsTableName as string);
+    const endedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const expiresAt = new Date(Date.now() + 6 * 3_600_000).toISOString();
+    const ids = Array.from(
+      { length: 600 },
+      (_, i) => `i-${createHash('sha256').update(String(i)).digest('hex').slice(0, 17)}`,
+    );
+    for (let i = 0; i < ids.length; i += 99) {
+      await store.addEntries(
+        roleArn,
+        ids.slice(i, i + 99).map((sessionName) => ({
+          sessionName,
+          notAfter: endedAt,
+          expiresAt,
+          reusableName: false,
+          workloadId: `arn:aws:ec2:us-east-1:123456789012:instance/${sessionName}`,
+        })),
+      );
+    }
+    // One of them is a registered credential waiting for the revoker.
+    const last = ids[599] as string;
+    const workloadId = `arn:aws:ec2:us-east-1:123456789012:instance/${last}`;
+    const credentialId = credentialIdFor({ kind: 'role-session', roleArn, sessionName: last, workloadId });
+    await sd.registry.record({
+      credentialId,
+      kind: 'role-session',
+      workloadId,
+      workloadKind: 'ec2',
+      status: 'revoking',
+      issuedAt: endedAt,
+      expiresAt,
+      issuer: 'cli',
+      account: '123456789012',
+      region: 'us-east-1',
+      roleArn,
+      roleName: 'big-fleet',
+      sessionName: last,
+      endedAt,
+    });
+    const { version } = await store.load(roleArn);
+    const body = JSON.stringify({ target: 'role', roleArn, version, credentialIds: [credentialId] });
+
+    await sd.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: sd.outputs.RevocationQueueUrl,
+        MessageBody: body,
+        MessageGroupId: roleArn,
+        MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
+      }),
+    );
+    await sd.drain();
+
+    const inline = await deniedOn(sd.iam, 'big-fleet');
+    const attached = await sd.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'big-fleet' }));
+    const managed = (attached.AttachedPolicies ?? []).filter((p) =>
+      p.PolicyArn?.includes(':policy/sundown/'),
+    );
+    expect(inline.length).toBeGreaterThanOrEqual(400);
+    expect(managed.length).toBeGreaterThanOrEqual(1);
+    const managedValues: string[] = [];
+    for (const p of managed) {
+      const policy = await sd.iam.send(new GetPolicyCommand({ PolicyArn: p.PolicyArn }));
+      const version = await sd.iam.send(
+        new GetPolicyVersionCommand({ PolicyArn: p.PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
+      );
+      const doc = JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '')) as {
+        Statement: { Condition: { StringLike: { 'aws:userid': string[] } } }[];
+      };
+      managedValues.push(...doc.Statement.flatMap((s) => s.Condition.StringLike['aws:userid']));
+    }
+    const all = new Set([...inline.map((n) => `*:${n}`), ...managedValues]);
+    expect(all.size).toBe(600);
+    expect((await sd.registry.get(credentialId))?.status).toBe('revoked');
+  });
+});
+
+describe('dry run for the whole deployment', () => {
+  let dry: Sundown;
+  beforeAll(async () => {
+    dry = await deploySundown({ config: { dryRun: true } });
+  }, 300_000);
+  afterAll(async () => {
+    await dry?.stop();
+  });
+
+  it('records dry-run for a terminated instance and leaves IAM untouched', async () => {
+    await ensureDemoRole(dry.iam, 'prod-role');
+    const id = await launchInstance(dry.ec2, 'prod-role');
+    await dry.putEvents([ec2StateEvent(id, 'running', dry.target)]);
+    await dry.drain();
+
+    await dry.putEvents([ec2StateEvent(id, 'terminated', dry.target)]);
+    await dry.drain();
+
+    const workloadId = `arn:aws:ec2:us-east-1:123456789012:instance/${id}`;
+    expect(await deniedOn(dry.iam, 'prod-role')).toEqual([]);
+    expect(await dry.audit.query({ workloadId, type: 'dry-run' })).toHaveLength(1);
+    expect(await dry.audit.query({ workloadId, type: 'revocation-requested' })).toHaveLength(0);
+  });
+});
