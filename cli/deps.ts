@@ -4,11 +4,7 @@
  * the audit actor.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AuditLog } from '../lambdas/shared/adapters/audit-log.ts';
-import { CredentialRegistry } from '../lambdas/shared/adapters/credential-registry.ts';
-import { OptInChecker } from '../lambdas/shared/adapters/opt-in.ts';
-import { RevocationStore } from '../lambdas/shared/adapters/revocation-store.ts';
-import { AwsWorkloadRoleResolver } from '../lambdas/shared/adapters/workload-roles.ts';
+import { depsFromConfig } from '../lambdas/shared/bootstrap.ts';
 import { clients } from '../lambdas/shared/clients.ts';
 import { readRuntimeConfig } from '../lambdas/shared/runtime-config.ts';
 import type { ServiceDeps } from '../lambdas/shared/services/deps.ts';
@@ -30,7 +26,6 @@ export async function callerIdentity(target: ResolvedTarget): Promise<{ account:
 
 export async function cliDeps(target: ResolvedTarget): Promise<ServiceDeps> {
   const me = await callerIdentity(target);
-  const doc = clients.dynamo();
   const config = readRuntimeConfig({
     SUNDOWN_CREDENTIALS_TABLE: requireOutput(target, 'CredentialsTableName'),
     SUNDOWN_REVOCATIONS_TABLE: requireOutput(target, 'RevocationsTableName'),
@@ -38,25 +33,9 @@ export async function cliDeps(target: ResolvedTarget): Promise<ServiceDeps> {
     SUNDOWN_EVENT_BUS: requireOutput(target, 'EventBusName'),
     SUNDOWN_ACCOUNT: me.account,
   });
-  return {
-    config,
-    registry: new CredentialRegistry(doc, config.SUNDOWN_CREDENTIALS_TABLE),
-    store: new RevocationStore(doc, config.SUNDOWN_REVOCATIONS_TABLE),
-    audit: new AuditLog(doc, config.SUNDOWN_AUDIT_TABLE, config.SUNDOWN_AUDIT_CHAIN, {
-      events: clients.events(),
-      busName: config.SUNDOWN_EVENT_BUS,
-    }),
-    optIn: new OptInChecker(clients.iam(), []),
-    resolver: new AwsWorkloadRoleResolver({
-      ec2: clients.ec2(),
-      ecs: clients.ecs(),
-      iam: clients.iam(),
-      codebuild: clients.codebuild(),
-    }),
-    sqs: clients.sqs(),
+  return depsFromConfig(config, {
     account: me.account,
     region: target.region,
     actor: { type: 'cli', name: me.arn.slice(0, 256) },
-    now: () => new Date(),
-  };
+  });
 }

@@ -10,11 +10,28 @@ import { RevocationStore } from './adapters/revocation-store.ts';
 import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
 import { clients } from './clients.ts';
 import { logger, metrics } from './powertools.ts';
-import { readRuntimeConfig } from './runtime-config.ts';
+import { type RuntimeConfig, readRuntimeConfig } from './runtime-config.ts';
+import type { AuditActor } from './schemas/audit-record.ts';
 import type { ServiceDeps } from './services/deps.ts';
 
 export function buildDeps(functionName: string): ServiceDeps {
   const config = readRuntimeConfig();
+  return depsFromConfig(config, {
+    account: config.SUNDOWN_ACCOUNT,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    actor: { type: 'function', name: functionName },
+    onAuditPublishError: (err) => {
+      logger.warn('audit event could not be published', { error: err as Error });
+      metrics.addMetric('AuditPublishFailures', 'Count', 1);
+    },
+  });
+}
+
+/** The adapters every service uses, on the shared clients; for the functions and the CLI alike. */
+export function depsFromConfig(
+  config: RuntimeConfig,
+  who: { account: string; region: string; actor: AuditActor; onAuditPublishError?: (err: unknown) => void },
+): ServiceDeps {
   const doc = clients.dynamo();
   return {
     config,
@@ -23,10 +40,7 @@ export function buildDeps(functionName: string): ServiceDeps {
     audit: new AuditLog(doc, config.SUNDOWN_AUDIT_TABLE, config.SUNDOWN_AUDIT_CHAIN, {
       events: clients.events(),
       busName: config.SUNDOWN_EVENT_BUS,
-      onError: (err) => {
-        logger.warn('audit event could not be published', { error: err as Error });
-        metrics.addMetric('AuditPublishFailures', 'Count', 1);
-      },
+      ...(who.onAuditPublishError ? { onError: who.onAuditPublishError } : {}),
     }),
     optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
     resolver: new AwsWorkloadRoleResolver({
@@ -36,9 +50,9 @@ export function buildDeps(functionName: string): ServiceDeps {
       codebuild: clients.codebuild(),
     }),
     sqs: clients.sqs(),
-    account: config.SUNDOWN_ACCOUNT,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    actor: { type: 'function', name: functionName },
+    account: who.account,
+    region: who.region,
+    actor: who.actor,
     now: () => new Date(),
   };
 }

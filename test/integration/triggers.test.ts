@@ -2,22 +2,17 @@
  * Every workload-end trigger, through the real EventBridge rules of the
  * deployed stack, ends with the workload's session denied on its role.
  */
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-} from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
+import {
+  ec2StateEvent,
+  ecsTaskEvent,
+  ensureDemoRole,
+  launchInstance,
+  runFargateTask,
+} from '../../local/demo.ts';
 import { deniedOn, entryFrom, sundownEvent } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';
 
@@ -46,62 +41,18 @@ describe('workload-end triggers', () => {
   it('ECS: a task that stops is denied by task ID; its sibling task is not', async () => {
     const roleArn = await optedInRole('ecs-task-role');
     const ecs = new ECSClient({ endpoint: sd.target.endpoint, region: 'us-east-1' });
-    const vpc = await sd.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
-    const subnet = await sd.ec2.send(
-      new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.0.1.0/24' }),
-    );
-    const sg = await sd.ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'tasks', Description: 'tasks', VpcId: vpc.Vpc?.VpcId }),
-    );
-    await sd.ec2
-      .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg.GroupId, IpPermissions: [] }))
-      .catch(() => undefined);
-    await ecs.send(new CreateClusterCommand({ clusterName: 'payments' }));
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'worker',
-        taskRoleArn: roleArn,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'worker', image: 'worker:1', memory: 128 }],
-      }),
-    );
-    const run = async () => {
-      const res = await ecs.send(
-        new RunTaskCommand({
-          cluster: 'payments',
-          taskDefinition: 'worker',
-          launchType: 'FARGATE',
-          networkConfiguration: {
-            awsvpcConfiguration: {
-              subnets: [subnet.Subnet?.SubnetId as string],
-              securityGroups: [sg.GroupId as string],
-            },
-          },
-        }),
-      );
-      return res.tasks?.[0]?.taskArn as string;
-    };
-    const [stopping, sibling] = [await run(), await run()];
-    const ecsEvent = (taskArn: string, lastStatus: string) =>
-      entryFrom(
-        'ecs-task-state-change',
-        (d) => {
-          d.taskArn = taskArn;
-          d.clusterArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/payments`;
-          d.lastStatus = lastStatus;
-          d.desiredStatus = lastStatus;
-          delete d.taskDefinitionArn;
-          delete d.overrides;
-        },
-        { resources: [taskArn] },
-      );
-    await sd.putEvents([ecsEvent(stopping, 'RUNNING'), ecsEvent(sibling, 'RUNNING')]);
+    const [stopping, sibling] = [
+      await runFargateTask(sd.ec2, ecs, roleArn, 'payments'),
+      await runFargateTask(sd.ec2, ecs, roleArn, 'payments'),
+    ] as [string, string];
+    // The events carry no task role: Sundown resolves it through DescribeTasks and the task definition.
+    await sd.putEvents([
+      ecsTaskEvent(stopping, 'RUNNING', sd.target),
+      ecsTaskEvent(sibling, 'RUNNING', sd.target),
+    ]);
     await sd.drain();
 
-    await sd.putEvents([ecsEvent(stopping, 'STOPPED')]);
+    await sd.putEvents([ecsTaskEvent(stopping, 'STOPPED', sd.target)]);
     await sd.drain();
 
     expect(await deniedOn(sd.iam, 'ecs-task-role')).toEqual([stopping.split('/').pop()]);
