@@ -20,6 +20,7 @@ import {
   CredentialRecordSchema,
   type CredentialStatus,
 } from '../schemas/credential.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 export const CREDENTIALS_BY_WORKLOAD = 'byWorkload';
 export const CREDENTIALS_BY_STATUS = 'byStatus';
@@ -43,19 +44,6 @@ export interface Page<T> {
 
 function parse(item: Record<string, unknown>): CredentialRecord {
   return CredentialRecordSchema.parse(item);
-}
-
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new Error(`invalid cursor "${cursor.slice(0, 40)}"`);
-  }
 }
 
 export class CredentialRegistry {

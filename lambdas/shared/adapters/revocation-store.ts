@@ -14,6 +14,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DenyEntry } from '../domain/deny-policy.ts';
 import { batchWriteAll } from './dynamo-batch.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 const META = '#meta';
 
@@ -42,19 +43,6 @@ export interface PrincipalMeta {
 export interface MetaPage {
   items: PrincipalMeta[];
   cursor?: string;
-}
-
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new Error(`invalid cursor "${cursor.slice(0, 40)}"`);
-  }
 }
 
 function metaOf(item: Record<string, unknown>): PrincipalMeta {
