@@ -301,6 +301,23 @@ describe('classifyEvent: GuardDuty', () => {
     expect(result.reason).toBe('guardduty:InstanceCredentialExfiltration.OutsideAWS');
   });
 
+  it('marks the session name reusable: the live instance keeps getting sessions under it', () => {
+    // Act
+    const result = expectKind(
+      classifyEvent(fixture('guardduty-instance-credential-exfiltration')),
+      'workload-ended',
+    );
+
+    // Assess: reusable names keep their exact bound, so refreshes after the finding are not denied.
+    expect(result.workload).toEqual({
+      id: INSTANCE_ARN,
+      kind: 'ec2',
+      sessionName: 'i-0abcd1234ef567890',
+      reusableSessionName: true,
+    });
+    expect(result.endedAt).toBe('2024-05-14T17:00:00.000Z');
+  });
+
   it('falls back to the AROA...:i-... principal when instance details are absent', () => {
     const event = fixture('guardduty-instance-credential-exfiltration');
     const resource = event.detail.resource as Record<string, unknown>;

@@ -258,7 +258,15 @@ function guardDutyFinding(env: Env): Classification {
   if (!instanceId) throw new Reject(`guardduty finding${d.id ? ` ${d.id}` : ''} names no instance`);
   const account = d.accountId ?? env.envelope.account ?? env.ctx.account;
   const region = d.region ?? env.envelope.region;
-  const workload = ec2Workload({ ...env, envelope: { ...env.envelope, account, region } }, instanceId);
+  const instance = ec2Workload({ ...env, envelope: { ...env.envelope, account, region } }, instanceId);
+  // The instance is usually still running: EC2 keeps refreshing its credentials under the same
+  // session name (the instance ID), so the name IS reused after the finding. Marked reusable, the
+  // bound is never coarsened (render.ts rule 3): only sessions issued before the finding are denied.
+  // The bound is the event time rounded UP to the whole second, because aws:TokenIssueTime has
+  // second precision: rounding down would leave a stolen session issued earlier in that same second
+  // alive. The price is that a refresh issued in the very second of the finding is denied too (until
+  // the instance's next refresh); for a compromise, denying one refresh is the right side to err on.
+  const workload: Workload = { ...instance, reusableSessionName: true };
   const finding = d.type.slice(d.type.indexOf('/') + 1);
   return ended(env, workload, `guardduty:${finding}`, { compromised: true });
 }
