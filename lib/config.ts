@@ -7,6 +7,9 @@ const arnOrPathPrefix = z
       'must be an IAM role/user ARN or a path prefix like /workloads/ ("/" alone would opt in every principal)',
   });
 
+/** STS caps a role-chained session (a role session assuming another role) at one hour. */
+export const BROKER_MAX_DURATION_SECONDS = 3600;
+
 /**
  * Every deployment setting, read from the CDK context key `sundown`
  * (cdk.json or `-c sundown='{"dryRun":true}'`). Invalid values fail synth.
@@ -36,8 +39,20 @@ export const SundownConfigSchema = z
         accessKeySessions: z.number().positive().max(36).default(36),
       })
       .prefault({}),
-    /** Longest session the broker issues; requests above it are clamped. */
-    brokerMaxDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+    /**
+     * Longest session the broker issues; requests above it are clamped. The broker calls AssumeRole
+     * with its own Lambda role's session: that is role chaining, which STS caps at one hour.
+     */
+    brokerMaxDurationSeconds: z
+      .number()
+      .int()
+      .min(900, { message: 'must be at least 900 seconds (the shortest session STS issues)' })
+      .max(BROKER_MAX_DURATION_SECONDS, {
+        message:
+          'must be at most 3600 seconds: the broker assumes roles from its Lambda role session (role chaining), ' +
+          'and STS rejects chained sessions longer than one hour',
+      })
+      .default(3600),
     /** Principals (ARNs) allowed to put `sundown` events on Sundown's bus; empty: IAM decides. */
     eventPublishers: z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user|root)(\/[\w+=,.@/-]+)?$/))

@@ -52,6 +52,16 @@ describe('parseConfig', () => {
       /certificateAuthorityArns\.0/,
     ],
     ['a broker duration below the STS minimum', { brokerMaxDurationSeconds: 60 }, /brokerMaxDurationSeconds/],
+    [
+      'a broker duration above the one-hour cap on role chaining',
+      { brokerMaxDurationSeconds: 3601 },
+      /brokerMaxDurationSeconds: must be at most 3600 seconds: .*role chaining/,
+    ],
+    [
+      "a broker duration AWS allows only for a role's own sessions (12 h)",
+      { brokerMaxDurationSeconds: 43_200 },
+      /brokerMaxDurationSeconds/,
+    ],
     ['a stack name CloudFormation rejects', { stackName: '1-sundown' }, /stackName/],
     ['zero retention days', { retentionDays: 0 }, /retentionDays/],
   ];
@@ -60,6 +70,11 @@ describe('parseConfig', () => {
     expect(() => parseConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parseConfig(raw)).toThrow(setting);
     expect(() => parseConfig(raw)).toThrow(/invalid sundown configuration \(context key "sundown"\)/);
+  });
+
+  it('accepts broker durations from 900 s up to the one-hour role-chaining cap', () => {
+    expect(parseConfig({ brokerMaxDurationSeconds: 900 }).brokerMaxDurationSeconds).toBe(900);
+    expect(parseConfig({ brokerMaxDurationSeconds: 3600 }).brokerMaxDurationSeconds).toBe(3600);
   });
 
   it('fails on a context value that is not JSON', () => {
