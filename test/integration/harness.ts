@@ -2,13 +2,19 @@
  * One deployed Sundown per test file: a fresh moto server, the synthesized
  * stack deployed through the real CDK CLI, and the handlers running in
  * process with Lambda's SQS semantics. Every test drives real API calls.
+ *
+ * Tests tell the truth: `stop()` (and `assertQuiet()` wherever a test calls it)
+ * fails unless every DLQ is empty and no handler logged an error, other than
+ * what the test declares it provokes (`expectedDlq`, `expectedErrors`). The
+ * failure message lists the handler errors and the DLQ bodies; no verbose flag
+ * is needed to see them.
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
@@ -17,6 +23,24 @@ import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../loc
 import { type DeployedStack, deployStack, synthesize } from '../../local/deploy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { capturedOutput, handlerErrorLines, RUNTIME_ERROR_PREFIX } from './log-scan.setup.ts';
+
+/**
+ * What a test provokes on purpose. Everything else must be quiet: every DLQ empty, no handler error.
+ */
+export interface QuietExpectations {
+  /**
+   * Messages that a DLQ must hold, by name (the stack output without `DlqUrl`: ServiceEvents,
+   * BusEvents, DiscoveryEvents, Revocations, EventDelivery, SweepTicks). Every DLQ not named
+   * here must be empty.
+   */
+  expectedDlq?: Record<string, number>;
+  /**
+   * Handler errors the test provokes. Every error logged since the last check must match one of
+   * these, and each of these must match at least one error (a stale expectation fails too).
+   */
+  expectedErrors?: RegExp[];
+}
 
 export interface Sundown {
   emulator: Emulator;
@@ -34,7 +58,104 @@ export interface Sundown {
   /** Puts events and fails the test when EventBridge refuses any. */
   putEvents(entries: PutEventsRequestEntry[]): Promise<void>;
   drain(timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Drains, then fails (listing what it found) unless every DLQ holds exactly `expectedDlq` and
+   * every handler error since the previous check matches `expectedErrors`. Errors are counted once:
+   * the next check looks only at errors logged after this one.
+   */
+  assertQuiet(expectations?: QuietExpectations): Promise<void>;
+  /** Handler errors since the last check (logged at ERROR or above, or reported by the runtime). */
+  handlerErrors(): string[];
+  /** The DLQs by name and how many messages each holds. */
+  dlqDepths(): Promise<Record<string, number>>;
+  /** `assertQuiet(expectations)`, then stops the runtime and the emulator (whatever the check found). */
+  stop(expectations?: QuietExpectations): Promise<void>;
+}
+
+/** DLQ name -> URL, from the stack outputs `<Name>DlqUrl`. */
+export function dlqUrls(outputs: Record<string, string>): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [key, value] of Object.entries(outputs)) {
+    const m = /^(\w+)DlqUrl$/.exec(key);
+    if (m) urls[m[1] as string] = value;
+  }
+  return urls;
+}
+
+/** How many messages each DLQ holds (visible, in flight and delayed). */
+export async function dlqDepths(
+  sqs: SQSClient,
+  outputs: Record<string, string>,
+): Promise<Record<string, number>> {
+  const depths: Record<string, number> = {};
+  for (const [name, url] of Object.entries(dlqUrls(outputs))) {
+    const res = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    const a = res.Attributes ?? {};
+    depths[name] =
+      Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  }
+  return depths;
+}
+
+/**
+ * Compares the DLQs with `expectedDlq`; returns the problems, each with the bodies of the
+ * messages found (peeked with visibility 0, only when something is wrong).
+ */
+export async function dlqProblems(
+  sqs: SQSClient,
+  outputs: Record<string, string>,
+  expectedDlq: Record<string, number> = {},
+): Promise<string[]> {
+  const urls = dlqUrls(outputs);
+  const problems: string[] = [];
+  if (Object.keys(urls).length === 0) problems.push('the stack has no *DlqUrl outputs');
+  for (const name of Object.keys(expectedDlq)) {
+    if (!(name in urls))
+      problems.push(`expectedDlq names ${name}, which is not a DLQ (${Object.keys(urls).join(', ')})`);
+  }
+  const depths = await dlqDepths(sqs, outputs);
+  for (const [name, depth] of Object.entries(depths)) {
+    const expected = expectedDlq[name] ?? 0;
+    if (depth === expected) continue;
+    const peeked = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: urls[name],
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const bodies = (peeked.Messages ?? []).map((m) => `    ${(m.Body ?? '').slice(0, 500)}`);
+    problems.push(`DLQ ${name} holds ${depth} message(s), expected ${expected}:\n${bodies.join('\n')}`);
+  }
+  return problems;
+}
+
+/** Which errors no expectation covers, and which expectations no error matched. */
+export function errorProblems(errors: readonly string[], expectedErrors: readonly RegExp[] = []): string[] {
+  const problems: string[] = [];
+  const unexpected = errors.filter((e) => !expectedErrors.some((re) => re.test(e)));
+  if (unexpected.length > 0) {
+    problems.push(
+      `${unexpected.length} unexpected handler error(s):\n${unexpected.map((e) => `    ${e.slice(0, 2000)}`).join('\n')}`,
+    );
+  }
+  for (const re of expectedErrors) {
+    if (!errors.some((e) => re.test(e)))
+      problems.push(`expected a handler error matching ${re}, none was logged`);
+  }
+  return problems;
 }
 
 export interface DeployOptions {
@@ -55,18 +176,48 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       ? await synthesize({ target, outDir: `${inject('assemblyDir')}-${process.pid}-${Date.now()}`, context })
       : inject('assemblyDir');
     const stack = await deployStack({ target, cloudAssemblyDir });
+    // Handler errors are checked from here on: the runtime's reports and the captured log lines.
+    let checkedFrom = capturedOutput().length;
+    let failedRecordsChecked = 0;
     const runtime = await startLocalRuntime({
       target,
       stack,
       retryDelaySeconds: 0,
       pollIntervalMs: 20,
-      ...(process.env.SUNDOWN_TEST_VERBOSE ? { onError: (m: string) => console.error(m) } : {}),
+      // Captured by the log-scan setup, which shows it when a test fails (and always when verbose).
+      onError: (m: string) => console.error(`${RUNTIME_ERROR_PREFIX}${m}`),
     });
     const config = { endpoint: target.endpoint, region: target.region };
     const events = new EventBridgeClient(config);
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
       marshallOptions: { removeUndefinedValues: true },
     });
+    const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
+    const handlerErrors = () => {
+      const errors = handlerErrorLines(checkedFrom);
+      // Partial batch failures are not logged by the batch processor: count them from the runtime.
+      const failed = runtime.stats().failed - failedRecordsChecked;
+      if (failed > 0) {
+        errors.push(`${RUNTIME_ERROR_PREFIX}${failed} SQS record(s) failed and went back to their queue`);
+      }
+      return errors;
+    };
+    const assertQuiet = async (expectations: QuietExpectations = {}) => {
+      const problems: string[] = [];
+      try {
+        await runtime.drain();
+      } catch (err) {
+        problems.push(`the queues did not drain: ${(err as Error).message}`);
+      }
+      const errors = handlerErrors();
+      checkedFrom = capturedOutput().length;
+      failedRecordsChecked = runtime.stats().failed;
+      problems.push(...errorProblems(errors, expectations.expectedErrors));
+      problems.push(...(await dlqProblems(sqs, stack.outputs, expectations.expectedDlq)));
+      if (problems.length > 0) {
+        throw new Error(`the deployment is not quiet:\n  ${problems.join('\n  ')}`);
+      }
+    };
     return {
       emulator,
       target,
@@ -76,7 +227,7 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       iam: new IAMClient(config),
       ec2: new EC2Client(config),
       events,
-      sqs: new SQSClient({ ...config, useQueueUrlAsEndpoint: false }),
+      sqs,
       doc,
       registry: new CredentialRegistry(doc, stack.outputs.CredentialsTableName as string),
       audit: new AuditLog(doc, stack.outputs.AuditTableName as string, 'main'),
@@ -87,9 +238,16 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
         }
       },
       drain: (timeoutMs) => runtime.drain(timeoutMs),
-      async stop() {
-        await runtime.stop();
-        await emulator.stop();
+      assertQuiet,
+      handlerErrors,
+      dlqDepths: () => dlqDepths(sqs, stack.outputs),
+      async stop(expectations) {
+        try {
+          await assertQuiet(expectations);
+        } finally {
+          await runtime.stop();
+          await emulator.stop();
+        }
       },
     };
   } catch (err) {
