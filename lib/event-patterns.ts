@@ -5,6 +5,12 @@ import * as events from 'aws-cdk-lib/aws-events';
  * constructs so tests can check them against the documented event formats.
  */
 
+/**
+ * Every `build-status` a completed build reports (CodeBuild's StatusType but IN_PROGRESS): a build
+ * that ends FAULT or TIMED_OUT held credentials as much as one that SUCCEEDED.
+ */
+export const CODEBUILD_COMPLETED_STATUSES = ['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'] as const;
+
 /** Workload-end events from AWS services, on the default bus. */
 export function workloadEndPatterns(opts: {
   stoppedEndsWorkload: boolean;
@@ -40,7 +46,7 @@ export function workloadEndPatterns(opts: {
     CodeBuildEnded: {
       source: ['aws.codebuild'],
       detailType: ['CodeBuild Build State Change'],
-      detail: { 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] },
+      detail: { 'build-status': [...CODEBUILD_COMPLETED_STATUSES] },
     },
     GuardDutyCredentialExfiltration: {
       source: ['aws.guardduty'],

@@ -3,6 +3,8 @@
  * tables and key, and the public outputs. Logical IDs come from the construct
  * tree; nothing here depends on a hashed ID.
  */
+import { readFileSync } from 'node:fs';
+import { StatusType } from '@aws-sdk/client-codebuild';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_INDEX } from '../../lambdas/shared/adapters/audit-log.ts';
@@ -10,6 +12,7 @@ import {
   CREDENTIALS_BY_STATUS,
   CREDENTIALS_BY_WORKLOAD,
 } from '../../lambdas/shared/adapters/credential-registry.ts';
+import { classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
@@ -139,7 +142,7 @@ describe('EventBridge triggers', () => {
     [
       'aws.codebuild',
       'CodeBuild Build State Change',
-      { detail: { 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] } },
+      { detail: { 'build-status': ['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'] } },
     ],
     [
       'aws.guardduty',
@@ -169,6 +172,21 @@ describe('EventBridge triggers', () => {
       expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus
     },
   );
+
+  it('ends a build on every CodeBuild status but IN_PROGRESS, and the classifier agrees', () => {
+    const completed = Object.values(StatusType).filter((status) => status !== StatusType.IN_PROGRESS);
+    const [rule] = rulesFor('aws.codebuild', 'CodeBuild Build State Change').filter(
+      (r) => arnRefOf((r.Properties.Targets as RuleTarget[])[0]?.Arn) === ids.queues.serviceEvents.queue,
+    );
+    const pattern = rule?.Properties.EventPattern as { detail?: { 'build-status'?: string[] } } | undefined;
+    const matched = pattern?.detail?.['build-status'] ?? [];
+    expect([...matched].sort()).toEqual(completed.sort());
+    for (const status of completed) {
+      const event = JSON.parse(readFileSync('test/events/codebuild-build-state-change.json', 'utf8'));
+      event.detail['build-status'] = status;
+      expect(classifyEvent(event).kind, status).toBe('workload-ended');
+    }
+  });
 
   it('revokes on EC2 "stopped" only when stoppedEndsWorkload is true', () => {
     const ec2States = (t: Template) =>

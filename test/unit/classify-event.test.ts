@@ -275,7 +275,7 @@ describe('classifyEvent: Lambda via CloudTrail', () => {
 });
 
 describe('classifyEvent: CodeBuild', () => {
-  it.each(['SUCCEEDED', 'FAILED', 'STOPPED'])('ends the build on %s', (status) => {
+  it.each(['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'])('ends the build on %s', (status) => {
     const event = fixture('codebuild-build-state-change');
     event.detail['build-status'] = status;
     const result = expectKind(classifyEvent(event), 'workload-ended');
