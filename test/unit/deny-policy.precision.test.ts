@@ -1,7 +1,11 @@
 /**
  * Precision of the rendered deny, checked with a real IAM policy evaluator (@cloud-copilot/iam-simulate)
  * rather than with our own reading of the policy: the ended workload's sessions are denied, and nobody
- * else's are.
+ * else's are; in the inline policy and in the overflow managed policies alike.
+ *
+ * Time precision: IAM presents aws:TokenIssueTime in whole seconds, so each bound is the end rounded UP
+ * to the whole second. The documented trade-off is that a session issued under the ended name in the
+ * same second as the end, after it, is denied too (it cannot be told apart from one issued just before).
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
@@ -39,7 +43,19 @@ async function evaluate(
   sessionName: string,
   issuedAt: string,
 ): Promise<EvaluationResult> {
-  const sundown: PolicyDocument[] = [...(rendered.inline ? [rendered.inline] : []), ...rendered.managed];
+  return evaluateDocuments(
+    [...(rendered.inline ? [rendered.inline] : []), ...rendered.managed],
+    sessionName,
+    issuedAt,
+  );
+}
+
+/** As {@link evaluate}, with exactly these Sundown documents attached (to show which one denies). */
+async function evaluateDocuments(
+  sundown: readonly PolicyDocument[],
+  sessionName: string,
+  issuedAt: string,
+): Promise<EvaluationResult> {
   const response = await runSimulation(
     {
       identityPolicies: [
@@ -178,5 +194,146 @@ describe('rendered deny, evaluated by an IAM simulator', () => {
       // Assess
       expect(result).toBe('Allowed');
     });
+  });
+});
+
+/**
+ * aws:TokenIssueTime as IAM presents it: the session's issue instant in whole seconds (the fraction is
+ * dropped), ISO-8601 UTC.
+ */
+function tokenIssueTime(issuedAt: string): string {
+  return new Date(Math.floor(Date.parse(issuedAt) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+describe('a session re-issued under the ended name around the end, evaluated by an IAM simulator', () => {
+  // A reusable name (a Lambda function deleted at 12:00:00.250 and re-created with the same name).
+  const rendered = renderDenyPolicies([entry(FUNCTION_NAME, { reusableName: true })], FRESH_ROLE_OPTIONS);
+
+  it('denies a session re-issued in the same second as the end, after it: the known trade-off of rounding the bound UP to the whole second', async () => {
+    // Prepare: the ended workload's last session and its successor's first are issued 600 ms apart, both
+    // in second 12:00:00; IAM sees the same aws:TokenIssueTime for both.
+    const endedSession = tokenIssueTime('2024-05-01T12:00:00.100Z');
+    const reissued = tokenIssueTime('2024-05-01T12:00:00.700Z');
+
+    // Act
+    const [ended, successor] = await Promise.all([
+      evaluate(rendered, FUNCTION_NAME, endedSession),
+      evaluate(rendered, FUNCTION_NAME, reissued),
+    ]);
+
+    // Assess: rounding down instead would let the ended session live; Sundown denies both, and the
+    // successor gets working credentials on its next issue (one second later at most).
+    expect(reissued).toBe(endedSession);
+    expect(rendered.inline?.Statement[0]?.Condition.DateLessThan['aws:TokenIssueTime']).toBe(
+      '2024-05-01T12:00:01Z',
+    );
+    expect(ended).toBe('ExplicitlyDenied');
+    expect(successor).toBe('ExplicitlyDenied');
+  });
+
+  it('allows a session re-issued in the next whole second after the end', async () => {
+    // Act
+    const result = await evaluate(rendered, FUNCTION_NAME, tokenIssueTime('2024-05-01T12:00:01.000Z'));
+
+    // Assess
+    expect(result).toBe('Allowed');
+  });
+
+  it('allows a session re-issued in the very second of an end that falls on a whole second (no rounding needed)', async () => {
+    // Prepare
+    const onTheSecond = renderDenyPolicies(
+      [entry(FUNCTION_NAME, { reusableName: true, notAfter: '2024-05-01T12:00:00Z' })],
+      FRESH_ROLE_OPTIONS,
+    );
+
+    // Act
+    const [before, reissued] = await Promise.all([
+      evaluate(onTheSecond, FUNCTION_NAME, tokenIssueTime('2024-05-01T11:59:59.900Z')),
+      evaluate(onTheSecond, FUNCTION_NAME, tokenIssueTime('2024-05-01T12:00:00.400Z')),
+    ]);
+
+    // Assess
+    expect(before).toBe('ExplicitlyDenied');
+    expect(reissued).toBe('Allowed');
+  });
+});
+
+describe('overflow managed policies, evaluated by an IAM simulator', () => {
+  // 500 instances terminated at distinct times over eight minutes (exact bounds do not all fit inline), and
+  // three deleted Lambda functions whose end is the latest: placed last, they sit in a managed policy.
+  const instances = Array.from({ length: 500 }, (_, index) =>
+    entry(`i-2${index.toString(16).padStart(16, '0')}`, {
+      notAfter: new Date(Date.parse('2024-05-01T12:00:00.250Z') + index * 1_000).toISOString(),
+    }),
+  );
+  const functions = ['orders-api', 'orders-worker', 'orders-cron'].map((name) =>
+    entry(name, { reusableName: true, notAfter: '2024-05-01T12:10:00.250Z' }),
+  );
+  const rendered = renderDenyPolicies([...instances, ...functions], FRESH_ROLE_OPTIONS);
+  const holders = (sessionName: string) =>
+    [rendered.inline, ...rendered.managed].flatMap((doc, index) =>
+      doc?.Statement.some((s) => s.Condition.StringLike['aws:userid'].includes(`*:${sessionName}`))
+        ? [index === 0 ? 'inline' : `managed-${index - 1}`]
+        : [],
+    );
+
+  it('renders inline plus managed policies (instance bounds coarsened), every entry placed once', () => {
+    // Assess
+    expect(rendered.managed.length).toBeGreaterThanOrEqual(1);
+    expect(rendered.coarsenedSeconds).toBeGreaterThan(0);
+    expect(rendered.unplaced).toEqual([]);
+    for (const { sessionName } of [...instances, ...functions]) expect(holders(sessionName)).toHaveLength(1);
+    expect(holders('orders-api')).toEqual([`managed-${rendered.managed.length - 1}`]);
+  });
+
+  it('denies a session whose deny sits in a managed policy, and only because of that policy', async () => {
+    // Prepare
+    const issuedBefore = '2024-05-01T12:05:00Z';
+
+    // Act
+    const [withEverything, inlineOnly] = await Promise.all([
+      evaluate(rendered, 'orders-api', issuedBefore),
+      evaluateDocuments(rendered.inline ? [rendered.inline] : [], 'orders-api', issuedBefore),
+    ]);
+
+    // Assess
+    expect(withEverything).toBe('ExplicitlyDenied');
+    expect(inlineOnly).toBe('Allowed');
+  });
+
+  it('denies the first and the last session of every managed policy issued before their end', async () => {
+    // Prepare
+    const names = rendered.managed.flatMap((doc) => {
+      const values = doc.Statement.flatMap((s) => s.Condition.StringLike['aws:userid']);
+      return [values[0], values.at(-1)].map((v) => (v as string).slice(2));
+    });
+
+    // Act
+    const results = await Promise.all(names.map((name) => evaluate(rendered, name, '2024-05-01T11:00:00Z')));
+
+    // Assess
+    expect(results).toEqual(names.map(() => 'ExplicitlyDenied'));
+  });
+
+  it('allows a live session of the role, and a re-created function with an ended name after its end', async () => {
+    // Act
+    const [live, liveFunction, recreated] = await Promise.all([
+      evaluate(rendered, LIVE_INSTANCE, '2024-05-01T11:00:00Z'),
+      evaluate(rendered, 'orders-api-v2', '2024-05-01T11:00:00Z'),
+      evaluate(rendered, 'orders-api', '2024-05-01T12:10:01Z'),
+    ]);
+
+    // Assess: reusable names keep their exact bound even when the instances' bounds are coarsened.
+    expect(live).toBe('Allowed');
+    expect(liveFunction).toBe('Allowed');
+    expect(recreated).toBe('Allowed');
+  });
+
+  it('denies a function session re-issued in the same second as its end, after it (bounds round UP to the whole second)', async () => {
+    // Act
+    const result = await evaluate(rendered, 'orders-api', tokenIssueTime('2024-05-01T12:10:00.900Z'));
+
+    // Assess
+    expect(result).toBe('ExplicitlyDenied');
   });
 });
