@@ -184,8 +184,11 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       stack,
       retryDelaySeconds: 0,
       pollIntervalMs: 20,
-      // Captured by the log-scan setup, which shows it when a test fails (and always when verbose).
-      onError: (m: string) => console.error(`${RUNTIME_ERROR_PREFIX}${m}`),
+      // Straight to the stream (Vitest intercepts console.*): the log-scan setup captures it and
+      // shows it when a test fails (and always with SUNDOWN_TEST_VERBOSE).
+      onError: (m: string) => {
+        process.stderr.write(`${RUNTIME_ERROR_PREFIX}${m}\n`);
+      },
     });
     const config = { endpoint: target.endpoint, region: target.region };
     const events = new EventBridgeClient(config);
