@@ -69,7 +69,6 @@ const REVOKER_IAM_WRITES = new Set([
   'iam:AttachRolePolicy',
   'iam:DetachRolePolicy',
   'iam:UpdateAccessKey',
-  'iam:DeleteAccessKey',
   'iam:PutUserPolicy',
   'iam:DeleteUserPolicy',
 ]);

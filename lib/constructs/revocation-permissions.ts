@@ -34,12 +34,8 @@ export class RevocationPermissions extends Construct {
 
     const roleWrites = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'];
     const roleAttach = ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'];
-    const userWrites = [
-      'iam:UpdateAccessKey',
-      'iam:DeleteAccessKey',
-      'iam:PutUserPolicy',
-      'iam:DeleteUserPolicy',
-    ];
+    // Keys are deactivated (reversible), never deleted: no iam:DeleteAccessKey.
+    const userWrites = ['iam:UpdateAccessKey', 'iam:PutUserPolicy', 'iam:DeleteUserPolicy'];
     const add = (statement: iam.PolicyStatement) => props.role.addToPrincipalPolicy(statement);
 
     add(
@@ -90,7 +86,6 @@ export class RevocationPermissions extends Construct {
           'iam:CreatePolicyVersion',
           'iam:DeletePolicy',
           'iam:DeletePolicyVersion',
-          'iam:GetPolicy',
           'iam:ListPolicyVersions',
         ],
         resources: [sundownPolicies],
@@ -101,14 +96,10 @@ export class RevocationPermissions extends Construct {
         sid: 'ReadPrincipals',
         actions: [
           'iam:GetRole',
-          'iam:ListRoleTags',
           'iam:ListRolePolicies',
           'iam:GetRolePolicy',
           'iam:ListAttachedRolePolicies',
           'iam:GetUser',
-          'iam:ListUserTags',
-          'iam:GetUserPolicy',
-          'iam:ListUserPolicies',
         ],
         resources: [iamArn('role/*'), iamArn('user/*')],
       }),

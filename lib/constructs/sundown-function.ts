@@ -30,9 +30,12 @@ export interface SundownFunctionProps {
  */
 export class SundownFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
+  /** `lambdas/<handlerDir>/handler.ts` is the function's entry point. */
+  readonly handlerDir: string;
 
   constructor(scope: Construct, id: string, props: SundownFunctionProps) {
     super(scope, id);
+    this.handlerDir = props.handlerDir;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -13,7 +13,6 @@ export const REVOCATION_WRITES = [
   'iam:AttachRolePolicy',
   'iam:DetachRolePolicy',
   'iam:UpdateAccessKey',
-  'iam:DeleteAccessKey',
   'iam:PutUserPolicy',
   'iam:DeleteUserPolicy',
 ] as const;

@@ -244,6 +244,10 @@ describe('revoker permissions, evaluated by an IAM simulator', () => {
     expect(await evaluate('iam:UpdateAccessKey', user('ci'), optedIn)).toBe('Allowed');
   });
 
+  it('fails to delete an access key, even of an opted-in user (revocation only deactivates keys)', async () => {
+    expect(await evaluate('iam:DeleteAccessKey', user('ci'), optedIn)).toBe('ImplicitlyDenied');
+  });
+
   it('fails to write to a role or user that did not opt in', async () => {
     expect(await evaluate('iam:PutRolePolicy', role('workers'))).toBe('ImplicitlyDenied');
     expect(
