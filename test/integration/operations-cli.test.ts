@@ -127,6 +127,11 @@ describe('sundown status', () => {
 
     const text = await runCli(['status', '--local'], cwd);
     expect(text.stdout).toMatch(/ServiceEvents\s+0\s+0\s+1\s+\d+ \(peek\)/);
+    // The harness's quiet check sees both messages: undeclared they fail it, declared they pass.
+    await expect(sd.assertQuiet()).rejects.toThrow(
+      /DLQ ServiceEvents holds 1 message\(s\), expected 0:\n\s+\{"poison":1\}/,
+    );
+    await sd.assertQuiet({ expectedDlq: { ServiceEvents: 1, Revocations: 1 } });
   });
 });
 
@@ -162,5 +167,7 @@ describe('sundown dlq replay', () => {
     expect(rejected.length).toBe(2);
     const after = await status();
     expect(after.queues.every((q) => q.dlq.messages === 0)).toBe(true);
+    // Rejected, not failed: no handler error, and every DLQ stays empty.
+    await sd.assertQuiet();
   });
 });
