@@ -30,6 +30,9 @@ const REVOKER_TIMEOUT = Duration.seconds(120);
  * Construct IDs are stable contracts: renaming one replaces the resource.
  */
 export class SundownStack extends Stack {
+  /** The broker's execution role: what a role's trust policy names (see trustSundownBroker). */
+  readonly brokerRole: iam.IRole;
+
   constructor(scope: Construct, id: string, props: SundownStackProps) {
     super(scope, id, props);
     const { config } = props;
@@ -148,6 +151,7 @@ export class SundownStack extends Stack {
         SUNDOWN_CA_ARNS: JSON.stringify(config.certificateAuthorityArns),
       },
     });
+    this.brokerRole = broker.role;
     for (const caller of config.brokerCallers) broker.fn.grantInvoke(new iam.ArnPrincipal(caller));
 
     // Each function gets only the tables it uses.
@@ -187,6 +191,11 @@ export class SundownStack extends Stack {
     new CfnOutput(this, 'RevocationsTableName', { value: tables.revocations.tableName });
     new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
     new CfnOutput(this, 'BrokerFunctionName', { value: broker.fn.functionName });
+    new CfnOutput(this, 'BrokerRoleArn', {
+      value: broker.role.roleArn,
+      description:
+        "the broker's role: target roles trust it (trustSundownBroker in lib/constructs/broker-trust.ts)",
+    });
     new CfnOutput(this, 'RevocationQueueUrl', { value: revocations.queue.queueUrl });
     for (const [name, q] of Object.entries({ serviceEvents, busEvents, discoveryEvents, revocations })) {
       const label = name.charAt(0).toUpperCase() + name.slice(1);
