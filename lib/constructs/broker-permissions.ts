@@ -36,7 +36,12 @@ export function grantBrokerPermissions(props: BrokerPermissionsProps): void {
     props.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'IssueFromConfiguredCas',
-        actions: ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
+        // Describe: the CA's key algorithm decides the signing algorithm; Get: the issued certificate (its serial).
+        actions: [
+          'acm-pca:IssueCertificate',
+          'acm-pca:GetCertificate',
+          'acm-pca:DescribeCertificateAuthority',
+        ],
         resources: [...props.certificateAuthorityArns],
       }),
     );

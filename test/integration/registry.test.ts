@@ -4,6 +4,7 @@
  * and that no secret ever reaches a log line, a registry item or an audit record.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -195,6 +196,12 @@ describe('the broker', () => {
     expect(res.stderr).toBe('');
     const cert = JSON.parse(res.stdout) as { credentialId: string; serial: string; certificateArn: string };
     expect(cert.certificateArn).toContain(`${caArn}/certificate/`);
+    // The serial is the certificate's own (moto's certificate ARNs end in a random ID, not the serial).
+    const issuedPem = await pca.send(
+      new GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: cert.certificateArn }),
+    );
+    const actualSerial = BigInt(`0x${new X509Certificate(issuedPem.Certificate as string).serialNumber}`);
+    expect(BigInt(`0x${cert.serial}`)).toBe(actualSerial);
     const record = await sd.registry.get(cert.credentialId);
     expect(record).toMatchObject({
       kind: 'certificate',

@@ -10,10 +10,14 @@ import {
   GetCertificateCommand,
   IssueCertificateCommand,
   RequestInProgressException,
+  type SigningAlgorithm,
   waitUntilCertificateIssued,
 } from '@aws-sdk/client-acm-pca';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
+import { CaSigningAlgorithms, type SigningAlgorithmSource } from '../adapters/ca-signing-algorithms.ts';
+import { certificateNotAfter, certificateSerial } from '../domain/certificate-signing.ts';
+import { roleArn as buildRoleArn, partitionOf } from '../domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../domain/workload-id.ts';
 import type {
   BrokerResponse,
@@ -28,6 +32,8 @@ export interface BrokerDeps extends ServiceDeps {
   acmPca: ACMPCAClient;
   maxDurationSeconds: number;
   certificateAuthorityArns: readonly string[];
+  /** Signing algorithm per CA (cached); built on the ACM PCA client when not given. */
+  signingAlgorithms?: SigningAlgorithmSource;
 }
 
 export const MIN_SESSION_SECONDS = 900;
@@ -41,11 +47,14 @@ export async function issueSession(
   request: z.infer<typeof IssueSessionRequestSchema>,
 ): Promise<BrokerResponse> {
   const workload = normalizeWorkloadId(request.workloadId, { account: deps.account, region: deps.region });
-  const roleArn = request.role.startsWith('arn:')
+  // A bare name becomes an ARN in the deployment's partition; its path is not known yet.
+  const asked = request.role.startsWith('arn:')
     ? request.role
-    : `arn:aws:iam::${deps.account}:role/${request.role}`;
-  const decision = await deps.optIn.check(roleArn);
+    : buildRoleArn(partitionOf(deps.region), deps.account, '/', request.role);
+  const decision = await deps.optIn.check(asked);
   if (!decision.optedIn) return { ok: false, code: 'not-opted-in', error: decision.reason };
+  // IAM's own ARN carries the role's path: AssumeRole needs it, and the record must name the real role.
+  const roleArn = decision.arn ?? asked;
   const { sessionName } = workload;
   if (!sessionName)
     return { ok: false, code: 'invalid-request', error: `no session name can be derived for ${workload.id}` };
@@ -107,19 +116,49 @@ export async function issueCertificate(
     };
   }
   const workload = normalizeWorkloadId(request.workloadId, { account: deps.account, region: deps.region });
+  // The algorithm must match the CA's key family: an EC CA refuses SHA256WITHRSA.
+  const signingAlgorithm = await signingAlgorithmsOf(deps).forCa(request.caArn);
   const issued = await deps.acmPca.send(
     new IssueCertificateCommand({
       CertificateAuthorityArn: request.caArn,
       Csr: new TextEncoder().encode(request.csr),
-      SigningAlgorithm: 'SHA256WITHRSA',
+      // The installed SDK's union may predate SM3WITHSM2 and ML-DSA; the API accepts them.
+      SigningAlgorithm: signingAlgorithm as SigningAlgorithm,
       Validity: { Type: 'DAYS', Value: request.days },
       IdempotencyToken: randomUUID().replace(/-/g, '').slice(0, 36),
     }),
   );
   const certificateArn = issued.CertificateArn;
-  const serial = certificateArn?.split('/certificate/')[1];
-  if (!certificateArn || !serial) throw new Error('IssueCertificate returned no certificate ARN');
-  const expiresAt = new Date(deps.now().getTime() + request.days * 86_400_000).toISOString();
+  if (!certificateArn) throw new Error('IssueCertificate returned no certificate ARN');
+
+  // The serial comes from the certificate itself. Only when the certificate is not ready in time does
+  // the broker fall back to the ARN's last part, which AWS documents as the serial
+  // (`.../certificate/<serial>`); emulators may put something else there.
+  let certificate: string | undefined;
+  let certificateChain: string | undefined;
+  try {
+    await waitUntilCertificateIssued(
+      { client: deps.acmPca, maxWaitTime: 30, minDelay: 1, maxDelay: 3 },
+      { CertificateAuthorityArn: request.caArn, CertificateArn: certificateArn },
+    );
+    const got = await deps.acmPca.send(
+      new GetCertificateCommand({ CertificateAuthorityArn: request.caArn, CertificateArn: certificateArn }),
+    );
+    certificate = got.Certificate;
+    certificateChain = got.CertificateChain;
+  } catch (err) {
+    if (!notReadyYet(err)) throw err;
+  }
+  const serial = certificate ? certificateSerial(certificate) : serialFromArn(certificateArn);
+  if (!serial) {
+    throw new Error(
+      `certificate ${certificateArn} was issued but is not ready, and its ARN names no hex serial; it was not recorded`,
+    );
+  }
+  const expiresAt = certificate
+    ? certificateNotAfter(certificate)
+    : new Date(deps.now().getTime() + request.days * 86_400_000).toISOString();
+  // Recorded before it is returned: a credential the registry does not know could never be revoked.
   const { record } = await recordRegistration(
     deps,
     {
@@ -135,21 +174,6 @@ export async function issueCertificate(
     { source: 'sundown.broker', detailType: 'issue-certificate' },
     workload,
   );
-  let certificate: string | undefined;
-  let certificateChain: string | undefined;
-  try {
-    await waitUntilCertificateIssued(
-      { client: deps.acmPca, maxWaitTime: 30, minDelay: 1, maxDelay: 3 },
-      { CertificateAuthorityArn: request.caArn, CertificateArn: certificateArn },
-    );
-    const got = await deps.acmPca.send(
-      new GetCertificateCommand({ CertificateAuthorityArn: request.caArn, CertificateArn: certificateArn }),
-    );
-    certificate = got.Certificate;
-    certificateChain = got.CertificateChain;
-  } catch (err) {
-    if (!(err instanceof RequestInProgressException)) throw err;
-  }
   return {
     ok: true,
     certificate: {
@@ -161,4 +185,28 @@ export async function issueCertificate(
       ...(certificateChain ? { certificateChain } : {}),
     },
   };
+}
+
+/** The ACM PCA waiter gave up, or GetCertificate says the certificate is still being issued. */
+function notReadyYet(err: unknown): boolean {
+  return err instanceof RequestInProgressException || (err as { name?: string })?.name === 'TimeoutError';
+}
+
+/** The last part of a certificate ARN, when it is a hex serial. */
+function serialFromArn(certificateArn: string): string | undefined {
+  const tail = certificateArn.split('/certificate/')[1];
+  return tail && /^[0-9a-fA-F]{1,128}$/.test(tail) ? tail.toLowerCase() : undefined;
+}
+
+const sharedSources = new WeakMap<ACMPCAClient, SigningAlgorithmSource>();
+
+/** The injected source, else one per ACM PCA client (so the cache lives as long as the client). */
+function signingAlgorithmsOf(deps: BrokerDeps): SigningAlgorithmSource {
+  if (deps.signingAlgorithms) return deps.signingAlgorithms;
+  let source = sharedSources.get(deps.acmPca);
+  if (!source) {
+    source = new CaSigningAlgorithms(deps.acmPca);
+    sharedSources.set(deps.acmPca, source);
+  }
+  return source;
 }
