@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -15,7 +16,7 @@ import { RevocationStore } from '../../lambdas/shared/adapters/revocation-store.
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { localWorkdir, runCli } from './cli.ts';
-import { deniedOn } from './fixtures.ts';
+import { deniedOn, evaluateSession } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';
 
 let sd: Sundown;
@@ -51,7 +52,7 @@ describe('dry run per event', () => {
 });
 
 describe('capacity overflow', () => {
-  it('places 600 denies on one role: inline first, then managed policies under /sundown/', async () => {
+  it('places 600 denies on one role: inline first, then managed policies under /sundown/, precise under an IAM evaluator', async () => {
     const roleArn = await ensureDemoRole(sd.iam, 'big-fleet');
     const store = new RevocationStore(sd.doc, sd.outputs.RevocationsTableName as string);
     const endedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
@@ -113,6 +114,7 @@ describe('capacity overflow', () => {
     expect(inline.length).toBeGreaterThanOrEqual(400);
     expect(managed.length).toBeGreaterThanOrEqual(1);
     const managedValues: string[] = [];
+    const managedDocs: unknown[] = [];
     for (const p of managed) {
       const policy = await sd.iam.send(new GetPolicyCommand({ PolicyArn: p.PolicyArn }));
       const version = await sd.iam.send(
@@ -121,11 +123,35 @@ describe('capacity overflow', () => {
       const doc = JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '')) as {
         Statement: { Condition: { StringLike: { 'aws:userid': string[] } } }[];
       };
+      managedDocs.push(doc);
       managedValues.push(...doc.Statement.flatMap((s) => s.Condition.StringLike['aws:userid']));
     }
     const all = new Set([...inline.map((n) => `*:${n}`), ...managedValues]);
     expect(all.size).toBe(600);
     expect((await sd.registry.get(credentialId))?.status).toBe('revoked');
+
+    // The documents as IAM holds them, evaluated by an independent IAM evaluator: a session whose deny
+    // sits in a managed policy is denied, and only because of it; a live session of the role is allowed.
+    const inlineDoc = JSON.parse(
+      decodeURIComponent(
+        (
+          await sd.iam.send(
+            new GetRolePolicyCommand({ RoleName: 'big-fleet', PolicyName: 'SundownRevokedSessions' }),
+          )
+        ).PolicyDocument ?? '',
+      ),
+    ) as unknown;
+    const inManaged = (managedValues[managedValues.length - 1] as string).slice(2);
+    const issuedBefore = new Date(Date.parse(endedAt) - 60_000).toISOString().replace('.000Z', 'Z');
+    const evaluate = (policies: unknown[], sessionName: string, issuedAt = issuedBefore) =>
+      evaluateSession({ policies, roleName: 'big-fleet', sessionName, issuedAt });
+    expect(await evaluate([inlineDoc, ...managedDocs], inManaged)).toBe('ExplicitlyDenied');
+    expect(await evaluate([inlineDoc], inManaged)).toBe('Allowed');
+    expect(await evaluate([inlineDoc, ...managedDocs], inline[0] as string)).toBe('ExplicitlyDenied');
+    expect(await evaluate([inlineDoc, ...managedDocs], 'i-0ffffffffffffffff')).toBe('Allowed');
+    // Instance IDs are never reused, so their bounds may be coarsened, by an hour at most.
+    const issuedAfter = new Date(Date.parse(endedAt) + 3_600_000).toISOString().replace('.000Z', 'Z');
+    expect(await evaluate([inlineDoc, ...managedDocs], inManaged, issuedAfter)).toBe('Allowed');
   });
 });
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { GetRolePolicyCommand, type IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 
 export function fixture(name: string): {
   source: string;
@@ -63,4 +64,51 @@ export async function deniedOn(iam: IAMClient, roleName: string): Promise<string
     if (err instanceof NoSuchEntityException || /not attached/.test(String(err))) return [];
     throw err;
   }
+}
+
+/**
+ * Evaluates s3:GetObject by session `sessionName` of role `roleName` with an independent IAM policy
+ * evaluator (@cloud-copilot/iam-simulate): the role allows it, and `policies` (the deny documents as
+ * read back from IAM) are attached too. `issuedAt` is aws:TokenIssueTime, in whole seconds.
+ */
+export async function evaluateSession(opts: {
+  policies: readonly unknown[];
+  roleName: string;
+  sessionName: string;
+  issuedAt: string;
+  roleId?: string;
+  account?: string;
+}): Promise<EvaluationResult> {
+  const account = opts.account ?? '123456789012';
+  const res = await runSimulation(
+    {
+      identityPolicies: [
+        {
+          name: 'role-permissions',
+          policy: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+          },
+        },
+        ...opts.policies.map((policy, i) => ({
+          name: `sundown-${i}`,
+          policy: policy as Record<string, unknown>,
+        })),
+      ],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: `arn:aws:sts::${account}:assumed-role/${opts.roleName}/${opts.sessionName}`,
+        action: 's3:GetObject',
+        resource: { resource: 'arn:aws:s3:::bucket/key', accountId: account },
+        contextVariables: {
+          'aws:userid': `${opts.roleId ?? 'AROAEXAMPLEROLEID0001'}:${opts.sessionName}`,
+          'aws:TokenIssueTime': opts.issuedAt,
+        },
+      },
+    },
+    {},
+  );
+  if (res.resultType === 'error') throw new Error(`simulation rejected its input: ${res.errors.message}`);
+  return res.overallResult;
 }
