@@ -29,19 +29,9 @@ import type { StackModel } from '../local/stack-model.ts';
 import { BENCH_USER_AGENT, type CallRecord, NAIVE_USER_AGENT } from './proxy.ts';
 
 const PROXY_SCRIPT = fileURLToPath(new URL('./proxy.ts', import.meta.url));
-/** `sitecustomize.py` with the bench's one emulator speed-up (see that file). */
-const EMULATOR_PATCHES = fileURLToPath(new URL('./emulator-patches', import.meta.url));
-
-/** Starts the emulator with the bench's speed-up on its PYTHONPATH (this process's env is restored). */
-async function startPatchedEmulator(): Promise<Emulator> {
-  const saved = process.env.PYTHONPATH;
-  process.env.PYTHONPATH = [EMULATOR_PATCHES, saved].filter(Boolean).join(path.delimiter);
-  try {
-    return await startEmulator();
-  } finally {
-    if (saved === undefined) delete process.env.PYTHONPATH;
-    else process.env.PYTHONPATH = saved;
-  }
+/** The emulator (with the speed-ups every use of it gets: local/moto_speedups.py). */
+function startPatchedEmulator(): Promise<Emulator> {
+  return startEmulator();
 }
 
 export interface BenchClients {

@@ -7,6 +7,7 @@ fixes the bug upstream. Each patch says what breaks without it.
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT   (same flags as moto_server)
 """
 
+import os
 import sys
 
 
@@ -245,6 +246,11 @@ PATCHES = [
 def main(argv: list[str]) -> None:
     for patch in PATCHES:
         patch()
+    # Pure speed-ups (no API result changes): see moto_speedups.py.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import moto_speedups
+
+    moto_speedups.apply()
     from moto.server import main as moto_main
 
     moto_main(argv)

@@ -68,20 +68,39 @@ function lambdaContext(functionName: string, timeoutSeconds: number) {
   };
 }
 
+/**
+ * Gathers one batch as Lambda's event source mapping does: up to `batchSize` messages, receiving
+ * 10 at a time, for at most the batching window once the first message arrived (a batch is
+ * invoked as soon as it is full, or when the window closes, or at once when there is no window
+ * and a receive came back short).
+ */
+async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Message[]> {
+  const messages: Message[] = [];
+  const windowEnds = Date.now() + source.batchingWindowSeconds * 1000;
+  while (messages.length < source.batchSize) {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: source.queueUrl,
+        MaxNumberOfMessages: Math.min(10, source.batchSize - messages.length),
+        VisibilityTimeout: source.visibilityTimeoutSeconds,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const got = received.Messages ?? [];
+    messages.push(...got);
+    if (messages.length === 0) return messages; // the queue looked empty
+    if (Date.now() >= windowEnds) break;
+    if (got.length === 0) await new Promise((r) => setTimeout(r, Math.min(50, windowEnds - Date.now())));
+  }
+  return messages;
+}
+
 /** Polls once: returns what it received and how many failed (0 received = queue looked empty). */
 export async function pollOnce(options: PollerOptions, timeoutSeconds: number): Promise<InvocationReport> {
   const { sqs, source } = options;
-  const received = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: source.queueUrl,
-      MaxNumberOfMessages: Math.min(10, source.batchSize),
-      VisibilityTimeout: source.visibilityTimeoutSeconds,
-      WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ['All'],
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  const messages = received.Messages ?? [];
+  const messages = await gatherBatch(sqs, source);
   if (messages.length === 0) return { received: 0, failed: 0 };
 
   const event = { Records: messages.map((m) => toRecord(m, source, options.region)) };
@@ -108,20 +127,23 @@ export async function pollOnce(options: PollerOptions, timeoutSeconds: number): 
 
   const succeeded = messages.filter((m) => !failedIds.has(m.MessageId as string));
   const failed = messages.filter((m) => failedIds.has(m.MessageId as string));
-  if (succeeded.length > 0) {
+  // SQS batch calls take at most 10 entries.
+  for (let i = 0; i < succeeded.length; i += 10) {
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: source.queueUrl,
-        Entries: succeeded.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        Entries: succeeded
+          .slice(i, i + 10)
+          .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
       }),
     );
   }
-  if (failed.length > 0) {
+  for (let i = 0; i < failed.length; i += 10) {
     await sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: source.queueUrl,
-        Entries: failed.map((m, i) => ({
-          Id: String(i),
+        Entries: failed.slice(i, i + 10).map((m, j) => ({
+          Id: String(j),
           ReceiptHandle: m.ReceiptHandle,
           VisibilityTimeout: options.retryDelaySeconds,
         })),

@@ -26,6 +26,8 @@ export interface LocalEventSource {
   queueUrl: string;
   queueArn: string;
   batchSize: number;
+  /** MaximumBatchingWindowInSeconds: how long Lambda gathers messages before invoking (0: no wait). */
+  batchingWindowSeconds: number;
   reportBatchItemFailures: boolean;
   visibilityTimeoutSeconds: number;
   fifo: boolean;
@@ -151,6 +153,7 @@ export async function loadStackModel(
       queueUrl,
       queueArn: queueArnFromUrl(queueUrl, target),
       batchSize: Number(props.BatchSize ?? 10),
+      batchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
       reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes(
         'ReportBatchItemFailures',
       ),

@@ -1,21 +1,25 @@
 /**
- * Revocation work from the FIFO queue (one message group per principal):
- * render and write deny policies, deactivate keys, revoke certificates.
- * A message that keeps failing leaves its credentials `failed` (audited) on
- * its last attempt, then goes to the DLQ; nothing is lost.
+ * Revocation work from the FIFO queue (one message group per principal).
+ * The batch is applied as a whole: messages are grouped by the principal
+ * they change, so a role named by several messages is rendered and written
+ * once. A group that fails is reported as failed (only its own messages:
+ * other groups keep their order and are not held up); on its last attempt
+ * its credentials are left `failed` (audited) before the DLQ takes it.
  */
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { appendAll } from '../shared/adapters/audit-log.ts';
 import { CertificateRevoker } from '../shared/adapters/certificate-revoker.ts';
 import { RolePolicyWriter } from '../shared/adapters/role-policy-writer.ts';
 import { UserPolicyWriter } from '../shared/adapters/user-policy-writer.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { clients } from '../shared/clients.ts';
+import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
+import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { RevocationMessageSchema } from '../shared/schemas/revocation-message.ts';
-import { applyRevocation, markFailed } from '../shared/services/apply-revocation.ts';
-import { rejectEvent } from '../shared/services/reject-event.ts';
+import { applyRevocations, markFailed, type RevocationWork } from '../shared/services/apply-revocation.ts';
+import { rejectionRecord } from '../shared/services/reject-event.ts';
 import type { CertificateRevokerDeps } from '../shared/services/revoke-certificates.ts';
 import type { UserRevokerDeps } from '../shared/services/revoke-user.ts';
 
@@ -26,35 +30,38 @@ const deps: UserRevokerDeps & CertificateRevokerDeps = {
   certificates: new CertificateRevoker(clients.acmPca()),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };
-const processor = new SqsFifoPartialProcessorAsync();
-
-async function handleRecord(record: SQSRecord): Promise<void> {
-  const parsed = parseBody(record.body);
-  const message = parsed.ok ? RevocationMessageSchema.safeParse(parsed.value) : undefined;
-  if (!message?.success) {
-    recordMetric('EventsRejected', 'Count', 1);
-    return rejectEvent(deps, `invalid revocation message ${record.messageId}`, undefined);
-  }
-  try {
-    const outcome = await applyRevocation(deps, message.data);
-    logger.info('revocation applied', { target: message.data.target, ...outcome });
-  } catch (err) {
-    const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    logger.error('revocation failed', { attempt, error: err as Error });
-    if (attempt >= deps.config.SUNDOWN_REVOCATION_MAX_RECEIVE) {
-      for (const failed of await markFailed(deps, message.data, err)) {
-        recordMetric('RevocationsFailed', 'Count', 1);
-        recordMetric('Revocations', 'Count', 1, { kind: failed.kind, outcome: 'failed' });
-      }
-    }
-    throw err;
-  }
-}
 
 export const handler = async (event: SQSEvent, context: Context) => {
   bindInvocation(deps, context);
   try {
-    return await processPartialResponse(event, handleRecord, processor, { context });
+    const work: RevocationWork[] = [];
+    const rejections: AuditRecordInput[] = [];
+    for (const record of event.Records) {
+      const parsed = parseBody(record.body);
+      const message = parsed.ok ? RevocationMessageSchema.safeParse(parsed.value) : undefined;
+      if (message?.success) work.push({ id: record.messageId, message: message.data });
+      else {
+        // Malformed work is never retried: audited, and the rest of the batch goes on.
+        recordMetric('EventsRejected', 'Count', 1);
+        rejections.push(rejectionRecord(deps, `invalid revocation message ${record.messageId}`, undefined));
+      }
+    }
+    await appendAll(deps.audit, rejections);
+    const { errors, outcome } = await applyRevocations(deps, work);
+    logger.info('revocations applied', { messages: work.length, failedMessages: errors.size, ...outcome });
+    for (const [messageId, err] of errors) {
+      const record = event.Records.find((r) => r.messageId === messageId);
+      const attempt = Number(record?.attributes.ApproximateReceiveCount ?? '1');
+      logger.error('revocation failed', { messageId, attempt, error: err as Error });
+      if (attempt < deps.config.SUNDOWN_REVOCATION_MAX_RECEIVE) continue;
+      const message = work.find((w) => w.id === messageId)?.message;
+      if (!message) continue;
+      for (const failed of await markFailed(deps, message, err)) {
+        recordMetric('RevocationsFailed', 'Count', 1);
+        recordMetric('Revocations', 'Count', 1, { kind: failed.kind, outcome: 'failed' });
+      }
+    }
+    return batchResponse(event, new Set(errors.keys()));
   } finally {
     flushMetrics();
   }

@@ -24,6 +24,9 @@ export interface SundownStackProps extends StackProps {
 /** Function timeouts; queue visibility timeouts are 6x these (Lambda's guidance). */
 const EVENT_FUNCTION_TIMEOUT = Duration.seconds(60);
 const REVOKER_TIMEOUT = Duration.seconds(120);
+/** Workload ends per WorkloadEnded invocation, and how long Lambda may wait to fill a batch. */
+const ENDED_BATCH_SIZE = 100;
+const ENDED_BATCHING_WINDOW = Duration.seconds(1);
 
 /**
  * Sundown in one stack: triggers -> queues -> handlers -> registry, IAM, audit.
@@ -122,8 +125,13 @@ export class SundownStack extends Stack {
         SUNDOWN_STOPPED_ENDS_WORKLOAD: String(config.stoppedEndsWorkload),
       },
     });
-    ended.consume(serviceEvents.queue, { batchSize: 10 });
-    ended.consume(busEvents.queue, { batchSize: 10 });
+    // Ends are handled in batches (one registry read, one revocation message per role per batch):
+    // Lambda gathers up to 100 events for at most one second before invoking.
+    ended.consume(serviceEvents.queue, {
+      batchSize: ENDED_BATCH_SIZE,
+      maxBatchingWindow: ENDED_BATCHING_WINDOW,
+    });
+    ended.consume(busEvents.queue, { batchSize: ENDED_BATCH_SIZE, maxBatchingWindow: ENDED_BATCHING_WINDOW });
 
     const started = new SundownFunction(this, 'WorkloadStarted', {
       handlerDir: 'workload-started',

@@ -92,7 +92,22 @@ function fake(credentials: CredentialRecord[], options: FakeOptions = {}) {
         return { items, ...(start + limit < all.length ? { cursor: String(start + limit) } : {}) };
       },
       forWorkload: async (id: string) => [...registry.values()].filter((c) => c.workloadId === id),
+      forWorkloads: async (ids: string[]) =>
+        new Map(ids.map((id) => [id, [...registry.values()].filter((c) => c.workloadId === id)])),
       get: async (id: string) => registry.get(id),
+      getMany: async (ids: string[]) => ids.flatMap((id) => (registry.has(id) ? [registry.get(id)] : [])),
+      transitionMany: async (
+        reqs: { credentialId: string; from: string[]; to: string; fields?: object }[],
+      ) => {
+        const moved = new Set<string>();
+        for (const r of reqs) {
+          const c = registry.get(r.credentialId);
+          if (!c || !r.from.includes(c.status)) continue;
+          Object.assign(c, r.fields ?? {}, { status: r.to });
+          moved.add(r.credentialId);
+        }
+        return moved;
+      },
       existing: async (ids: string[]) => new Set(ids.filter((id) => registry.has(id))),
       transition: async (id: string, from: string[], to: string, fields: Partial<CredentialRecord>) => {
         const c = registry.get(id);

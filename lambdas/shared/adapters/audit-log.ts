@@ -39,6 +39,7 @@ export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   expired: 'Credential Expired',
   pruned: 'Deny Entry Pruned',
   drift: 'Reconciliation Drift',
+  'policy-resized': 'Deny Policy Re-rendered',
 };
 
 export const AUDIT_INDEX = {
@@ -53,7 +54,29 @@ const MAX_ATTEMPTS = 50;
 
 export interface AuditSink {
   append(input: AuditRecordInput): Promise<AuditRecord>;
+  /**
+   * Appends several records as one batch, in order (one head read and one transaction per
+   * {@link MAX_RECORDS_PER_TRANSACTION} records). Sinks without it get the records one by one.
+   */
+  appendMany?(inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]>;
 }
+
+/** Appends records through the sink's batch append when it has one, else one at a time. */
+export async function appendAll(
+  sink: AuditSink,
+  inputs: readonly AuditRecordInput[],
+): Promise<AuditRecord[]> {
+  if (inputs.length === 0) return [];
+  if (sink.appendMany) return sink.appendMany(inputs);
+  const out: AuditRecord[] = [];
+  for (const input of inputs) out.push(await sink.append(input));
+  return out;
+}
+
+/** DynamoDB allows 100 actions per transaction: the head update and 99 records. */
+export const MAX_RECORDS_PER_TRANSACTION = 99;
+/** EventBridge PutEvents takes at most 10 entries. */
+const MAX_EVENTS_PER_PUT = 10;
 
 export interface AuditQuery {
   workloadId?: string;
@@ -80,6 +103,9 @@ function fromItem(item: Record<string, unknown>, validate = true): AuditRecord {
 }
 
 export class AuditLog implements AuditSink {
+  /** Transactions cancelled by a concurrent append and retried (contention on the chain head). */
+  retries = 0;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -104,9 +130,31 @@ export class AuditLog implements AuditSink {
   }
 
   async append(input: AuditRecordInput): Promise<AuditRecord> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const [record] = await this.appendMany([input]);
+    return record as AuditRecord;
+  }
+
+  /**
+   * Appends records in order as a contiguous run of the chain: each transaction moves the head
+   * from the seq it read over up to {@link MAX_RECORDS_PER_TRANSACTION} new records, so writers
+   * can never fork the chain. A transaction cancelled by a concurrent writer re-reads the head and
+   * rebuilds only the records not yet committed. `retries` counts those cancellations.
+   */
+  async appendMany(inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]> {
+    const committed: AuditRecord[] = [];
+    let pending = inputs.slice();
+    let attempt = 0;
+    while (pending.length > 0) {
+      const chunk = pending.slice(0, MAX_RECORDS_PER_TRANSACTION);
       const head = await this.head();
-      const record = buildRecord(input, head, this.chainId);
+      const records: AuditRecord[] = [];
+      let prev = head;
+      for (const input of chunk) {
+        const record = buildRecord(input, prev, this.chainId);
+        records.push(record);
+        prev = { seq: record.seq, hash: record.hash };
+      }
+      const last = records.at(-1) as AuditRecord;
       try {
         await this.doc.send(
           new TransactWriteCommand({
@@ -118,56 +166,66 @@ export class AuditLog implements AuditSink {
                   UpdateExpression: 'SET headSeq = :next, headHash = :hash',
                   ConditionExpression: head ? 'headSeq = :prev' : 'attribute_not_exists(headSeq)',
                   ExpressionAttributeValues: {
-                    ':next': record.seq,
-                    ':hash': record.hash,
+                    ':next': last.seq,
+                    ':hash': last.hash,
                     ...(head ? { ':prev': head.seq } : {}),
                   },
                 },
               },
-              {
+              ...records.map((record) => ({
                 Put: {
                   TableName: this.tableName,
                   Item: record,
                   ConditionExpression: 'attribute_not_exists(seq)',
                 },
-              },
+              })),
             ],
           }),
         );
-        await this.publish(record);
-        return record;
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
+        this.retries++;
+        if (++attempt >= MAX_ATTEMPTS) {
+          throw new Error(
+            `could not append to audit chain ${this.chainId} after ${MAX_ATTEMPTS} attempts (contention)`,
+          );
+        }
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+        continue;
       }
+      attempt = 0;
+      committed.push(...records);
+      pending = pending.slice(chunk.length);
     }
-    throw new Error(
-      `could not append to audit chain ${this.chainId} after ${MAX_ATTEMPTS} attempts (contention)`,
-    );
+    await this.publish(committed);
+    return committed;
   }
 
-  private async publish(record: AuditRecord): Promise<void> {
-    if (!this.publisher) return;
-    try {
-      const res = await this.publisher.events.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: this.publisher.busName,
+  private async publish(records: readonly AuditRecord[]): Promise<void> {
+    if (!this.publisher || records.length === 0) return;
+    for (let i = 0; i < records.length; i += MAX_EVENTS_PER_PUT) {
+      const chunk = records.slice(i, i + MAX_EVENTS_PER_PUT);
+      try {
+        const res = await this.publisher.events.send(
+          new PutEventsCommand({
+            Entries: chunk.map((record) => ({
+              EventBusName: this.publisher?.busName,
               Source: AUDIT_EVENT_SOURCE,
               DetailType: AUDIT_DETAIL_TYPES[record.type],
               Detail: JSON.stringify(record),
               Resources: [],
-            },
-          ],
-        }),
-      );
-      if ((res.FailedEntryCount ?? 0) > 0)
-        throw new Error(res.Entries?.[0]?.ErrorMessage ?? 'PutEvents failed');
-    } catch (err) {
-      // The record is already in the chain (the source of truth); a lost
-      // notification must not turn into a duplicate record through a retry.
-      this.publisher.onError?.(err);
+            })),
+          }),
+        );
+        if ((res.FailedEntryCount ?? 0) > 0) {
+          const failed = res.Entries?.find((e) => e.ErrorCode || e.ErrorMessage);
+          throw new Error(failed?.ErrorMessage ?? `PutEvents failed for ${res.FailedEntryCount} entries`);
+        }
+      } catch (err) {
+        // The records are already in the chain (the source of truth); a lost
+        // notification must not turn into a duplicate record through a retry.
+        this.publisher.onError?.(err);
+      }
     }
   }
 

@@ -4,14 +4,15 @@
  * duplicated event can never move a credential twice (the idempotency of the
  * whole pipeline rests on these conditions).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -24,6 +25,74 @@ import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 export const CREDENTIALS_BY_WORKLOAD = 'byWorkload';
 export const CREDENTIALS_BY_STATUS = 'byStatus';
+
+/**
+ * Key of a workload's index item in the registry table: the IDs of every credential recorded for
+ * the workload, written in the same transaction as each credential. Ending a workload reads it with
+ * a strongly consistent read, so a credential recorded a moment before the end is never missed (a
+ * GSI query can lag behind the table). Its attributes keep it out of both GSIs.
+ */
+export function workloadIndexKey(workloadId: string): string {
+  return `wl-${createHash('sha256').update(workloadId, 'utf8').digest('hex').slice(0, 40)}`;
+}
+
+/** The index items for credentials written directly (bench and test set-up), one per workload. */
+export function workloadIndexItems(records: readonly CredentialRecord[]): Record<string, unknown>[] {
+  const byWorkload = new Map<string, Set<string>>();
+  for (const r of records) {
+    const ids = byWorkload.get(r.workloadId) ?? new Set<string>();
+    ids.add(r.credentialId);
+    byWorkload.set(r.workloadId, ids);
+  }
+  return [...byWorkload].map(([workloadId, ids]) => ({
+    credentialId: workloadIndexKey(workloadId),
+    indexedWorkloadId: workloadId,
+    credentialIds: ids,
+  }));
+}
+
+/** A conditional state change, as {@link CredentialRegistry.transitionMany} takes it. */
+export interface TransitionRequest {
+  credentialId: string;
+  from: readonly CredentialStatus[];
+  to: CredentialStatus;
+  fields?: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>>;
+}
+
+/** DynamoDB's limits: 100 actions per transaction, 100 keys per BatchGetItem. */
+const MAX_TRANSACTION_ITEMS = 100;
+const MAX_BATCH_GET_KEYS = 100;
+const MAX_UNPROCESSED_ATTEMPTS = 8;
+
+function backoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+}
+
+function updateParts(
+  to: CredentialStatus,
+  from: readonly CredentialStatus[],
+  fields: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>>,
+) {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':to': to };
+  const sets = ['#status = :to'];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    names[`#${key}`] = key;
+    values[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
+  }
+  const allowed = from.map((s, i) => {
+    values[`:from${i}`] = s;
+    return `:from${i}`;
+  });
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: `attribute_exists(credentialId) AND #status IN (${allowed.join(', ')})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
 
 export interface ListOptions {
   workloadId?: string;
@@ -60,15 +129,39 @@ export class CredentialRegistry {
     const item = CredentialRecordSchema.parse(record);
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(credentialId)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: item,
+                ConditionExpression: 'attribute_not_exists(credentialId)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { credentialId: workloadIndexKey(item.workloadId) },
+                // Kept as long as the credential (last writer wins; a missing index item only
+                // means the slower GSI lookup).
+                UpdateExpression: `SET indexedWorkloadId = :w${item.ttl ? ', #ttl = :ttl' : ''} ADD credentialIds :id`,
+                ...(item.ttl ? { ExpressionAttributeNames: { '#ttl': 'ttl' } } : {}),
+                ExpressionAttributeValues: {
+                  ':w': item.workloadId,
+                  ':id': new Set([item.credentialId]),
+                  ...(item.ttl ? { ':ttl': item.ttl } : {}),
+                },
+              },
+            },
+          ],
         }),
       );
       return { created: true, record: item };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
+      if (!(err instanceof TransactionCanceledException) || reasons[0]?.Code !== 'ConditionalCheckFailed') {
+        throw err;
+      }
       const existing = await this.get(item.credentialId);
       return { created: false, record: existing ?? item };
     }
@@ -120,6 +213,67 @@ export class CredentialRegistry {
       cursor = page.cursor;
     } while (cursor);
     return items;
+  }
+
+  /**
+   * Every credential recorded for each workload, strongly consistent: one BatchGetItem for the
+   * workloads' index items and one for their credentials, per 100 keys. A workload without an
+   * index item (recorded before index items existed) is looked up through the workload GSI.
+   */
+  async forWorkloads(workloadIds: readonly string[]): Promise<Map<string, CredentialRecord[]>> {
+    const unique = [...new Set(workloadIds)];
+    const out = new Map<string, CredentialRecord[]>(unique.map((id) => [id, []]));
+    const indexItems = await this.batchGet(unique.map(workloadIndexKey));
+    const idsByWorkload = new Map<string, string[]>();
+    const unindexed: string[] = [];
+    for (const workloadId of unique) {
+      const index = indexItems.get(workloadIndexKey(workloadId));
+      if (!index) unindexed.push(workloadId);
+      else idsByWorkload.set(workloadId, [...((index.credentialIds as Set<string>) ?? [])].sort());
+    }
+    const credentials = await this.batchGet([...idsByWorkload.values()].flat());
+    for (const [workloadId, ids] of idsByWorkload) {
+      const records = ids.flatMap((id) => {
+        const item = credentials.get(id);
+        return item ? [parse(item)] : []; // expired (TTL) since it was indexed
+      });
+      out.set(workloadId, records);
+    }
+    for (const workloadId of unindexed) out.set(workloadId, await this.forWorkload(workloadId));
+    return out;
+  }
+
+  /** Credentials by ID, strongly consistent, in the order asked; unknown IDs are left out. */
+  async getMany(credentialIds: readonly string[]): Promise<CredentialRecord[]> {
+    const items = await this.batchGet(credentialIds);
+    return [...new Set(credentialIds)].flatMap((id) => {
+      const item = items.get(id);
+      return item ? [parse(item)] : [];
+    });
+  }
+
+  /** Items by registry key, strongly consistent, 100 keys per call, unprocessed keys retried. */
+  private async batchGet(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += MAX_BATCH_GET_KEYS) {
+      let pending: Record<string, unknown>[] = unique
+        .slice(i, i + MAX_BATCH_GET_KEYS)
+        .map((credentialId) => ({ credentialId }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > MAX_UNPROCESSED_ATTEMPTS)
+          throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await backoff(attempt);
+        const res = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) found.set(String(item.credentialId), item);
+        pending = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   /** One page, through an index: by workload, by status, or (status required otherwise) never a scan. */
@@ -215,28 +369,12 @@ export class CredentialRegistry {
     to: CredentialStatus,
     fields: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>> = {},
   ): Promise<CredentialRecord | undefined> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':to': to };
-    const sets = ['#status = :to'];
-    for (const [key, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    const allowed = from.map((s, i) => {
-      values[`:from${i}`] = s;
-      return `:from${i}`;
-    });
     try {
       const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { credentialId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(credentialId) AND #status IN (${allowed.join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...updateParts(to, from, fields),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -245,5 +383,52 @@ export class CredentialRegistry {
       if (err instanceof ConditionalCheckFailedException) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Many conditional transitions, 100 per TransactWriteItems call. A request whose condition fails
+   * (a duplicate or late event) is left out and the rest are written again, so one stale
+   * credential never blocks the others. Returns the IDs that moved. Each credential at most once.
+   */
+  async transitionMany(requests: readonly TransitionRequest[]): Promise<Set<string>> {
+    const moved = new Set<string>();
+    const ids = new Set(requests.map((r) => r.credentialId));
+    if (ids.size !== requests.length) throw new Error('transitionMany: a credential appears twice');
+    for (let i = 0; i < requests.length; i += MAX_TRANSACTION_ITEMS) {
+      let pending = requests.slice(i, i + MAX_TRANSACTION_ITEMS);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > MAX_UNPROCESSED_ATTEMPTS)
+          throw new Error(
+            `could not write ${pending.length} credential transitions after ${attempt} attempts`,
+          );
+        try {
+          await this.doc.send(
+            new TransactWriteCommand({
+              TransactItems: pending.map((r) => ({
+                Update: {
+                  TableName: this.tableName,
+                  Key: { credentialId: r.credentialId },
+                  ...updateParts(r.to, r.from, r.fields ?? {}),
+                },
+              })),
+            }),
+          );
+          for (const r of pending) moved.add(r.credentialId);
+          pending = [];
+        } catch (err) {
+          if (!(err instanceof TransactionCanceledException)) throw err;
+          const reasons = err.CancellationReasons ?? [];
+          const stale = new Set(
+            pending
+              .filter((_, j) => reasons[j]?.Code === 'ConditionalCheckFailed')
+              .map((r) => r.credentialId),
+          );
+          // Only conflicts left (another writer on the same items): back off and write them again.
+          if (stale.size === 0) await backoff(attempt);
+          pending = pending.filter((r) => !stale.has(r.credentialId));
+        }
+      }
+    }
+    return moved;
   }
 }

@@ -74,7 +74,14 @@ export interface PrincipalState {
   charsCapacity: number;
   /** Entries the last render could not place (policy capacity exhausted). */
   unplaced: number;
+  /** Policy name -> sha256 of the document the last render wrote; a policy whose hash is unchanged is not rewritten. */
+  policyHashes: Record<string, string>;
+  /** Entry keys the last render could not place (at most {@link MAX_STORED_UNPLACED_KEYS}). */
+  unplacedKeys: string[];
 }
+
+/** Bound on the unplaced entry keys kept on the `#meta` item (DynamoDB items are at most 400 KB). */
+export const MAX_STORED_UNPLACED_KEYS = 2_000;
 
 export interface RenderStats {
   /** Mutating IAM calls this render made (kept as a running total per principal). */
@@ -89,6 +96,10 @@ export interface RenderStats {
    * the principal in (or takes it out of) the {@link REVOCATIONS_BY_NEXT_EXPIRY} index.
    */
   nextExpiry?: string;
+  /** What the render wrote, for the next render to skip unchanged policies. */
+  policyHashes?: Record<string, string>;
+  /** Entry keys the render could not place. */
+  unplacedKeys?: readonly string[];
 }
 
 export function entryKey(entry: Pick<DenyEntry, 'sessionName' | 'notAfter'>): string {
@@ -106,7 +117,11 @@ export class RevocationStore {
    * time), then bumps the principal's version. Returns the
    * new version, which the revocation message carries.
    */
-  async addEntries(principalArn: string, entries: readonly StoredDenyEntry[]): Promise<number> {
+  async addEntries(
+    principalArn: string,
+    entries: readonly StoredDenyEntry[],
+    options: { rewriteAll?: boolean } = {},
+  ): Promise<number> {
     // Entries first, version second: a render that reads version V (the #meta
     // item sorts first in the query) is then sure to see every entry of <= V.
     await batchWriteAll(
@@ -118,7 +133,9 @@ export class RevocationStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { principalArn, entryKey: META },
-        UpdateExpression: 'ADD #v :one',
+        // rewriteAll: forget what was written, so the next render rewrites every policy (the
+        // sweep restoring a deny that went missing from IAM).
+        UpdateExpression: `ADD #v :one${options.rewriteAll ? ' REMOVE policyHashes' : ''}`,
         ExpressionAttributeNames: { '#v': 'version' },
         ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
@@ -136,6 +153,8 @@ export class RevocationStore {
       charsUsed: 0,
       charsCapacity: 0,
       unplaced: 0,
+      policyHashes: {},
+      unplacedKeys: [],
     };
     let start: Record<string, unknown> | undefined;
     do {
@@ -156,6 +175,8 @@ export class RevocationStore {
           state.charsUsed = Number(item.charsUsed ?? 0);
           state.charsCapacity = Number(item.charsCapacity ?? 0);
           state.unplaced = Number(item.unplaced ?? 0);
+          state.policyHashes = (item.policyHashes as Record<string, string> | undefined) ?? {};
+          state.unplacedKeys = (item.unplacedKeys as string[] | undefined) ?? [];
         } else {
           state.entries.push({
             sessionName: String(item.sessionName),
@@ -178,7 +199,7 @@ export class RevocationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { principalArn, entryKey: META },
-          UpdateExpression: `SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs, metaIndex = :mi${stats.nextExpiry ? ', nextExpiry = :ne' : ''} ADD iamWrites :w${stats.nextExpiry ? '' : ' REMOVE nextExpiry'}`,
+          UpdateExpression: `SET renderedVersion = :v, renderedAt = :at, charsUsed = :cu, charsCapacity = :cc, managedPolicies = :mp, unplaced = :un, coarsenedSeconds = :cs, metaIndex = :mi, policyHashes = :ph, unplacedKeys = :uk${stats.nextExpiry ? ', nextExpiry = :ne' : ''} ADD iamWrites :w${stats.nextExpiry ? '' : ' REMOVE nextExpiry'}`,
           ConditionExpression: 'attribute_not_exists(renderedVersion) OR renderedVersion < :v',
           ExpressionAttributeValues: {
             ':mi': META_INDEX_PARTITION,
@@ -191,6 +212,8 @@ export class RevocationStore {
             ':un': stats.unplaced,
             ':cs': stats.coarsenedSeconds,
             ':w': stats.iamWrites ?? 0,
+            ':ph': stats.policyHashes ?? {},
+            ':uk': (stats.unplacedKeys ?? []).slice(0, MAX_STORED_UNPLACED_KEYS),
           },
         }),
       );

@@ -5,6 +5,8 @@
  * back to modify it. Other inline policies are read only to know how much of
  * the role's shared 10,240-character inline budget is left.
  */
+
+import { createHash } from 'node:crypto';
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
@@ -31,6 +33,35 @@ import {
   ROLE_INLINE_POLICY_LIMIT,
 } from '../domain/deny-policy.ts';
 
+/**
+ * Sundown never packs a policy to IAM's exact limit: it renders into 95% of it, so a difference
+ * in how IAM counts (or a quota lowered) does not leave a role with its deny unwritten.
+ */
+export const POLICY_HEADROOM = 0.05;
+export const INLINE_RENDER_LIMIT = Math.floor(ROLE_INLINE_POLICY_LIMIT * (1 - POLICY_HEADROOM));
+export const MANAGED_RENDER_LIMIT = Math.floor(MANAGED_POLICY_LIMIT * (1 - POLICY_HEADROOM));
+
+/** IAM refused a document for its size: re-render smaller (see {@link isPolicySizeError}). */
+export function isPolicySizeError(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  const message = String((err as { message?: string })?.message ?? '');
+  if (name === 'LimitExceededException' || name === 'LimitExceeded') return /size|exceed/i.test(message);
+  if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
+    return /size|length|too large|exceed/i.test(message);
+  return false;
+}
+
+/** The hash a render records per policy, to skip rewriting documents that did not change. */
+export function documentHash(doc: PolicyDocument | null): string {
+  return doc ? createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 32) : 'absent';
+}
+
+/** What a role holds besides Sundown's inline policy: the budgets left, and what is attached. */
+export interface RoleInspection {
+  budgets: RenderOptions;
+  attached: ReadonlySet<string>;
+}
+
 export const INLINE_POLICY_NAME = 'SundownRevokedSessions';
 export const SUNDOWN_POLICY_PATH = '/sundown/';
 
@@ -47,13 +78,18 @@ function arnParts(roleArn: string): { partition: string; account: string; roleNa
 export interface ApplyResult {
   /** Mutating IAM calls made (the cost the benchmarks count). */
   writes: number;
+  /** Policy name -> hash of what the role now holds (see {@link documentHash}). */
+  hashes: Record<string, string>;
 }
 
 export class RolePolicyWriter {
   constructor(private readonly iam: IAMClient) {}
 
-  /** Budgets left on the role for Sundown's policies. */
-  async budgets(roleArn: string): Promise<RenderOptions> {
+  /**
+   * Budgets left on the role for Sundown's policies, with {@link POLICY_HEADROOM} kept free, and
+   * the managed policies attached to it (read once per render).
+   */
+  async inspect(roleArn: string): Promise<RoleInspection> {
     const { roleName } = arnParts(roleArn);
     let othersInline = 0;
     let marker: string | undefined;
@@ -69,9 +105,12 @@ export class RolePolicyWriter {
     const attached = await this.attached(roleName);
     const foreign = attached.filter((p) => !p.path.startsWith(SUNDOWN_POLICY_PATH)).length;
     return {
-      inlineBudget: Math.max(0, ROLE_INLINE_POLICY_LIMIT - othersInline),
-      managedBudget: MANAGED_POLICY_LIMIT,
-      maxManagedPolicies: Math.max(0, DEFAULT_MANAGED_POLICIES_PER_ROLE - foreign),
+      budgets: {
+        inlineBudget: Math.max(0, INLINE_RENDER_LIMIT - othersInline),
+        managedBudget: MANAGED_RENDER_LIMIT,
+        maxManagedPolicies: Math.max(0, DEFAULT_MANAGED_POLICIES_PER_ROLE - foreign),
+      },
+      attached: new Set(attached.map((p) => p.arn)),
     };
   }
 
@@ -90,47 +129,67 @@ export class RolePolicyWriter {
     return out;
   }
 
-  async apply(roleArn: string, rendered: RenderedPolicies): Promise<ApplyResult> {
+  /**
+   * Writes what changed since the last render: a policy whose document hash equals `previous`
+   * (what the last render wrote) is not written again. With `previous` empty every policy is
+   * written. Overflow policies no longer needed are detached and deleted.
+   */
+  async apply(
+    roleArn: string,
+    rendered: RenderedPolicies,
+    inspection: RoleInspection,
+    previous: Readonly<Record<string, string>> = {},
+  ): Promise<ApplyResult> {
     const { partition, account, roleName } = arnParts(roleArn);
+    const hashes: Record<string, string> = {};
     let writes = 0;
-    if (rendered.inline) {
-      await this.iam.send(
-        new PutRolePolicyCommand({
-          RoleName: roleName,
-          PolicyName: INLINE_POLICY_NAME,
-          PolicyDocument: JSON.stringify(rendered.inline),
-        }),
-      );
-      writes++;
-    } else {
-      try {
+    const inlineHash = documentHash(rendered.inline);
+    hashes[INLINE_POLICY_NAME] = inlineHash;
+    if (previous[INLINE_POLICY_NAME] !== inlineHash) {
+      if (rendered.inline) {
         await this.iam.send(
-          new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: INLINE_POLICY_NAME,
+            PolicyDocument: JSON.stringify(rendered.inline),
+          }),
         );
         writes++;
-      } catch (err) {
-        if (!(err instanceof NoSuchEntityException)) throw err;
+      } else {
+        try {
+          await this.iam.send(
+            new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
+          );
+          writes++;
+        } catch (err) {
+          if (!(err instanceof NoSuchEntityException)) throw err;
+        }
       }
     }
 
-    const attached = new Set((await this.attached(roleName)).map((p) => p.arn));
     const policyArn = (i: number) =>
       `arn:${partition}:iam::${account}:policy${SUNDOWN_POLICY_PATH}${managedPolicyName(roleName, i)}`;
     for (const [i, doc] of rendered.managed.entries()) {
-      writes += await this.upsertManaged(roleName, policyArn(i), managedPolicyName(roleName, i), doc);
-      if (!attached.has(policyArn(i))) {
+      const name = managedPolicyName(roleName, i);
+      const hash = documentHash(doc);
+      const attached = inspection.attached.has(policyArn(i));
+      if (previous[name] !== hash || !attached) {
+        writes += await this.upsertManaged(roleName, policyArn(i), name, doc);
+      }
+      hashes[name] = hash;
+      if (!attached) {
         await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
         writes++;
       }
     }
     // Overflow policies no longer needed: detach and delete.
     for (let i = rendered.managed.length; i < DEFAULT_MANAGED_POLICIES_PER_ROLE * 2; i++) {
-      if (!attached.has(policyArn(i))) continue;
+      if (!inspection.attached.has(policyArn(i))) continue;
       await this.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
       writes++;
       writes += await this.deleteManaged(policyArn(i));
     }
-    return { writes };
+    return { writes, hashes };
   }
 
   private async upsertManaged(

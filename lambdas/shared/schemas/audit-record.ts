@@ -17,6 +17,8 @@ export const AUDIT_RECORD_TYPES = [
   'pruned',
   /** The reconciliation sweep found the deny state disagreeing with the registry (reported, or restored). */
   'drift',
+  /** IAM refused a deny policy for its size; the revoker rendered it again into smaller documents. */
+  'policy-resized',
 ] as const;
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;

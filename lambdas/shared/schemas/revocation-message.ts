@@ -1,7 +1,9 @@
 /**
- * Work items on the revocation FIFO queue. The message group is the target
- * (role ARN, user ARN or CA ARN), so writes to one principal are serialized.
+ * Work items on the revocation FIFO queue. The message group is a hash of the
+ * target (role ARN, user ARN or CA ARN), so writes to one principal are
+ * serialized; the readable ARN stays in the body.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CREDENTIAL_ID_PATTERN } from '../domain/workload-id.ts';
 import { CaArnSchema, RoleArnSchema } from './credential.ts';
@@ -36,7 +38,8 @@ export const RevocationMessageSchema = z.discriminatedUnion('target', [
 ]);
 export type RevocationMessage = z.infer<typeof RevocationMessageSchema>;
 
-export function messageGroupOf(message: RevocationMessage): string {
+/** The principal (or CA) a message changes: what its message group serializes. */
+export function targetOf(message: RevocationMessage): string {
   switch (message.target) {
     case 'role':
       return message.roleArn;
@@ -45,4 +48,12 @@ export function messageGroupOf(message: RevocationMessage): string {
     case 'certificate':
       return message.caArn;
   }
+}
+
+/**
+ * FIFO MessageGroupId: `<target>-<sha256 of the ARN>`, 69 characters whatever the ARN (SQS allows
+ * 128, and a role ARN with a path can exceed that). Same target, same group.
+ */
+export function messageGroupOf(message: RevocationMessage): string {
+  return `${message.target}-${createHash('sha256').update(targetOf(message), 'utf8').digest('hex')}`;
 }

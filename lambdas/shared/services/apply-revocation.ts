@@ -8,12 +8,14 @@
  * message's credentials `revoking -> revoked`, audited with time-to-revoke.
  */
 
+import { appendAll } from '../adapters/audit-log.ts';
 import { entryKey } from '../adapters/revocation-store.ts';
-import type { RolePolicyWriter } from '../adapters/role-policy-writer.ts';
+import { isPolicySizeError, type RolePolicyWriter } from '../adapters/role-policy-writer.ts';
 import { pruneEntries, renderDenyPolicies } from '../domain/deny-policy.ts';
+import type { AuditRecordInput } from '../schemas/audit-record.ts';
 import type { CredentialRecord } from '../schemas/credential.ts';
-import type { RevocationMessage } from '../schemas/revocation-message.ts';
-import { auditCredential } from './audit-helpers.ts';
+import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
+import { auditCredential, credentialAudit } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
 import { revokeCertificates } from './revoke-certificates.ts';
 import { revokeUser } from './revoke-user.ts';
@@ -49,6 +51,55 @@ export interface ApplyOutcome {
 
 type RoleMessage = Extract<RevocationMessage, { target: 'role' }>;
 
+/** One message of a revoker batch, by its SQS message ID. */
+export interface RevocationWork {
+  id: string;
+  message: RevocationMessage;
+}
+
+/**
+ * The revoker's batch: messages are grouped by the principal (or CA) they change and each group is
+ * applied once, so a batch costs one deny-set read, one render and at most one write per changed
+ * policy per role, however many messages name the role. Returns the error of each message whose
+ * group failed (those are retried); groups are independent, so one role's failure holds up no other.
+ */
+export async function applyRevocations(
+  deps: RevokerDeps & Parameters<typeof revokeUser>[0] & Parameters<typeof revokeCertificates>[0],
+  work: readonly RevocationWork[],
+): Promise<{ errors: Map<string, unknown>; outcome: ApplyOutcome }> {
+  const groups = new Map<string, RevocationWork[]>();
+  for (const item of work) {
+    const key = `${messageGroupOf(item.message)}|${item.message.target === 'certificate' ? item.message.revocationReason : ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  const errors = new Map<string, unknown>();
+  const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
+  // Groups change different principals: independent, so they run side by side.
+  await Promise.all(
+    [...groups.values()].map(async (items) => {
+      try {
+        const result = await applyRevocation(deps, mergeMessages(items.map((i) => i.message)));
+        outcome.iamWrites += result.iamWrites;
+        outcome.revoked.push(...result.revoked);
+        outcome.failed.push(...result.failed);
+      } catch (err) {
+        for (const item of items) errors.set(item.id, err);
+      }
+    }),
+  );
+  return { errors, outcome };
+}
+
+/** Messages of one target as one: every credential they name, the newest version. */
+function mergeMessages(messages: readonly RevocationMessage[]): RevocationMessage {
+  const [first, ...rest] = messages as [RevocationMessage, ...RevocationMessage[]];
+  const ids = [...new Set(messages.flatMap((m) => m.credentialIds))];
+  if (rest.length === 0) return first;
+  if (first.target === 'certificate') return { ...first, credentialIds: ids };
+  const version = Math.max(...messages.map((m) => ('version' in m ? m.version : 0)));
+  return { ...first, version, credentialIds: ids };
+}
+
 export async function applyRevocation(deps: RevokerDeps, message: RevocationMessage): Promise<ApplyOutcome> {
   switch (message.target) {
     case 'role':
@@ -60,35 +111,74 @@ export async function applyRevocation(deps: RevokerDeps, message: RevocationMess
   }
 }
 
+/** Re-renders with smaller budgets when IAM refuses a document for its size, at most this often. */
+const MAX_SIZE_RETRIES = 3;
+const SIZE_RETRY_FACTOR = 0.9;
+
 async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Promise<ApplyOutcome> {
   const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
-  let state = await deps.store.load(message.roleArn);
-  let unplacedKeys = new Set<string>();
+  const audits: AuditRecordInput[] = [];
+  const { roleArn } = message;
+  const state = await deps.store.load(roleArn);
+  let entries = state.entries;
+  let unplacedKeys = new Set(state.unplacedKeys);
   let prunedKeys = new Set<string>();
   if (state.renderedVersion < message.version || state.entries.length === 0) {
     const { kept, pruned: prunedEntries } = pruneEntries(state.entries, deps.now());
     prunedKeys = new Set(prunedEntries.map(entryKey));
     const pruned = state.entries.filter((e) => prunedKeys.has(entryKey(e)));
     if (pruned.length > 0) {
-      await deps.store.deleteEntries(message.roleArn, pruned);
+      await deps.store.deleteEntries(roleArn, pruned);
       for (const entry of pruned) {
-        await deps.audit.append({
+        audits.push({
           type: 'pruned',
           at: deps.now().toISOString(),
           actor: deps.actor,
           workloadId: entry.workloadId,
           outcome: 'pruned',
           reason: 'every credential this deny entry targets has expired',
-          details: { roleArn: message.roleArn, sessionName: entry.sessionName, notAfter: entry.notAfter },
+          details: { roleArn, sessionName: entry.sessionName, notAfter: entry.notAfter },
         });
       }
     }
-    const budgets = await deps.rolePolicies.budgets(message.roleArn);
-    const rendered = renderDenyPolicies(kept, budgets);
-    const applied = await deps.rolePolicies.apply(message.roleArn, rendered);
+    const inspection = await deps.rolePolicies.inspect(roleArn);
+    let budgets = inspection.budgets;
+    let previous = state.policyHashes;
+    let rendered = renderDenyPolicies(kept, budgets);
+    let applied: Awaited<ReturnType<RolePolicyWriter['apply']>> | undefined;
+    for (let attempt = 0; !applied; attempt++) {
+      try {
+        applied = await deps.rolePolicies.apply(roleArn, rendered, inspection, previous);
+      } catch (err) {
+        if (!isPolicySizeError(err) || attempt >= MAX_SIZE_RETRIES) throw err;
+        // IAM counted more than Sundown did (another inline policy grew, a quota differs): render
+        // into smaller documents and write every policy again.
+        const smaller = {
+          ...budgets,
+          inlineBudget: Math.floor(budgets.inlineBudget * SIZE_RETRY_FACTOR),
+          managedBudget: Math.floor(budgets.managedBudget * SIZE_RETRY_FACTOR),
+        };
+        audits.push({
+          type: 'policy-resized',
+          at: deps.now().toISOString(),
+          actor: deps.actor,
+          outcome: 'retried',
+          reason: `IAM refused a deny policy of ${roleArn} for its size (${errorText(err)}); rendered again into ${smaller.inlineBudget} inline and ${smaller.managedBudget} per managed policy`,
+          details: {
+            roleArn,
+            attempt: attempt + 1,
+            inlineBudget: smaller.inlineBudget,
+            managedBudget: smaller.managedBudget,
+          },
+        });
+        budgets = smaller;
+        previous = {};
+        rendered = renderDenyPolicies(kept, budgets);
+      }
+    }
     outcome.iamWrites += applied.writes;
     unplacedKeys = new Set(rendered.unplaced.map(entryKey));
-    await deps.store.markRendered(message.roleArn, state.version, {
+    await deps.store.markRendered(roleArn, state.version, {
       iamWrites: applied.writes,
       charsUsed: rendered.charsUsed,
       charsCapacity: rendered.charsCapacity,
@@ -96,68 +186,96 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
       unplaced: rendered.unplaced.length,
       coarsenedSeconds: rendered.coarsenedSeconds,
       nextExpiry: earliestExpiry(kept),
+      policyHashes: applied.hashes,
+      unplacedKeys: [...unplacedKeys],
     });
     deps.metricsSink?.(
       'PolicyCapacityUsed',
       (100 * rendered.charsUsed) / Math.max(1, rendered.charsCapacity),
       'Percent',
-      { role: message.roleArn.slice(message.roleArn.lastIndexOf('/') + 1) },
+      { role: roleArn.slice(roleArn.lastIndexOf('/') + 1) },
     );
     deps.metricsSink?.('IamWrites', applied.writes, 'Count');
-    state = { ...state, entries: state.entries.filter((e) => !prunedKeys.has(entryKey(e))) };
+    entries = state.entries.filter((e) => !prunedKeys.has(entryKey(e)));
   }
 
-  for (const credentialId of message.credentialIds) {
-    const credential = await deps.registry.get(credentialId);
-    if (credential?.status !== 'revoking') continue; // duplicate or already settled
+  // Settle the batch's credentials together: one read, one transaction per 100, one audit append.
+  const present = new Set(entries.map(entryKey));
+  const credentials = await deps.registry.getMany(message.credentialIds);
+  const settle: { credential: CredentialRecord; to: 'revoked' | 'failed' | 'expired'; reason: string }[] = [];
+  const revokedAt = deps.now().toISOString();
+  for (const credential of credentials) {
+    if (credential.status !== 'revoking') continue; // duplicate or already settled
     const key = credential.sessionName
       ? entryKey({ sessionName: credential.sessionName, notAfter: credential.endedAt ?? '' })
       : '';
     if (prunedKeys.has(key)) {
       // Every session this entry targets had expired by the time it was processed.
-      const reason = 'the credential had already expired when its revocation was processed';
-      const expired = await deps.registry.transition(credentialId, ['revoking'], 'expired', {
-        statusReason: reason,
+      settle.push({
+        credential,
+        to: 'expired',
+        reason: 'the credential had already expired when its revocation was processed',
       });
-      if (expired) await auditCredential(deps, credential, { type: 'expired', outcome: 'expired', reason });
-      continue;
-    }
-    const present = state.entries.some((e) => entryKey(e) === key);
-    if (!present || unplacedKeys.has(key)) {
-      const reason = present
-        ? `policy capacity of ${message.roleArn} is exhausted: the deny for session ${credential.sessionName} could not be placed`
-        : `no deny entry for session ${credential.sessionName} was found for ${message.roleArn}`;
-      const failed = await deps.registry.transition(credentialId, ['revoking'], 'failed', {
-        statusReason: reason,
+    } else if (!present.has(key) || unplacedKeys.has(key)) {
+      settle.push({
+        credential,
+        to: 'failed',
+        reason: present.has(key)
+          ? `policy capacity of ${roleArn} is exhausted: the deny for session ${credential.sessionName} could not be placed`
+          : `no deny entry for session ${credential.sessionName} was found for ${roleArn}`,
       });
-      if (failed) {
-        await auditCredential(deps, credential, { type: 'failed', outcome: 'error', reason });
-        deps.metricsSink?.('RevocationsFailed', 1, 'Count');
-        deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'failed' });
-        outcome.failed.push(credentialId);
-      }
-      continue;
+    } else {
+      settle.push({
+        credential,
+        to: 'revoked',
+        reason: `sessions of ${credential.sessionName} issued before ${credential.endedAt} are denied on the role`,
+      });
     }
-    const revokedAt = deps.now().toISOString();
-    const revoked = await deps.registry.transition(credentialId, ['revoking'], 'revoked', { revokedAt });
-    if (!revoked) continue;
-    const timeToRevokeMs = Date.parse(revokedAt) - Date.parse(credential.endedAt ?? revokedAt);
-    await auditCredential(deps, credential, {
-      type: 'revoked',
-      outcome: 'success',
-      reason: `sessions of ${credential.sessionName} issued before ${credential.endedAt} are denied on the role`,
-      details: {
-        timeToRevokeMs,
-        endedAt: credential.endedAt ?? '',
-        propagation: 'IAM policy changes take effect within seconds to a few minutes (eventual consistency)',
-      },
-    });
-    deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds', { kind: credential.kind });
-    deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
-    deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'revoked' });
-    outcome.revoked.push(credentialId);
   }
+  const moved = await deps.registry.transitionMany(
+    settle.map(({ credential, to, reason }) => ({
+      credentialId: credential.credentialId,
+      from: ['revoking'],
+      to,
+      fields: to === 'revoked' ? { revokedAt } : { statusReason: reason },
+    })),
+  );
+  for (const { credential, to, reason } of settle) {
+    if (!moved.has(credential.credentialId)) continue;
+    if (to === 'expired') {
+      audits.push(credentialAudit(deps, credential, { type: 'expired', outcome: 'expired', reason }));
+    } else if (to === 'failed') {
+      audits.push(credentialAudit(deps, credential, { type: 'failed', outcome: 'error', reason }));
+      deps.metricsSink?.('RevocationsFailed', 1, 'Count');
+      deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'failed' });
+      outcome.failed.push(credential.credentialId);
+    } else {
+      const timeToRevokeMs = Date.parse(revokedAt) - Date.parse(credential.endedAt ?? revokedAt);
+      audits.push(
+        credentialAudit(deps, credential, {
+          type: 'revoked',
+          outcome: 'success',
+          reason,
+          details: {
+            timeToRevokeMs,
+            endedAt: credential.endedAt ?? '',
+            propagation:
+              'IAM policy changes take effect within seconds to a few minutes (eventual consistency)',
+          },
+        }),
+      );
+      deps.metricsSink?.('TimeToRevoke', timeToRevokeMs, 'Milliseconds', { kind: credential.kind });
+      deps.metricsSink?.('RevocationsSucceeded', 1, 'Count');
+      deps.metricsSink?.('Revocations', 1, 'Count', { kind: credential.kind, outcome: 'revoked' });
+      outcome.revoked.push(credential.credentialId);
+    }
+  }
+  await appendAll(deps.audit, audits);
   return outcome;
+}
+
+function errorText(err: unknown): string {
+  return `${(err as Error)?.name ?? 'Error'}: ${String((err as Error)?.message ?? err).slice(0, 200)}`;
 }
 
 /**

@@ -32,7 +32,16 @@ export function auditCredential(
   credential: CredentialRecord,
   extra: Extra,
 ): Promise<unknown> {
-  return deps.audit.append({
+  return deps.audit.append(credentialAudit(deps, credential, extra));
+}
+
+/** The audit record of a change to one credential, to append now or with a batch. */
+export function credentialAudit(
+  deps: Pick<ServiceDeps, 'now' | 'actor'>,
+  credential: CredentialRecord,
+  extra: Extra,
+): AuditRecordInput {
+  return {
     at: deps.now().toISOString(),
     actor: deps.actor,
     workloadId: credential.workloadId,
@@ -40,5 +49,5 @@ export function auditCredential(
     credentialKind: credential.kind,
     ...extra,
     details: { ...credentialDetails(credential), ...(extra.details ?? {}) },
-  });
+  };
 }

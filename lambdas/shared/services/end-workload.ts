@@ -9,12 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { appendAll } from '../adapters/audit-log.ts';
+import type { TransitionRequest } from '../adapters/credential-registry.ts';
 import type { StoredDenyEntry } from '../adapters/revocation-store.ts';
 import type { Classification } from '../domain/classify-event.ts';
 import type { MaxSessionHoursConfig } from '../runtime-config.ts';
+import type { AuditRecordInput } from '../schemas/audit-record.ts';
 import type { CredentialRecord, CredentialStatus } from '../schemas/credential.ts';
 import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
-import { auditCredential, auditTrigger } from './audit-helpers.ts';
+import { auditTrigger, credentialAudit } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
 import { recordDiscoveredSession } from './record-credential.ts';
 
@@ -72,148 +75,316 @@ function principalOf(c: CredentialRecord): string | undefined {
   return undefined; // certificates: the CA is the target, no opt-in tag applies
 }
 
+/** The outcome for one end of a batch: what it did, or why it could not be handled (then retried). */
+export type BatchEndResult = { ok: true; outcome: EndOutcome } | { ok: false; error: unknown };
+
+/** One end's request for revocation, while the batch is assembled. */
+interface Planned {
+  end: number;
+  credential: CredentialRecord;
+  endedAt: string;
+  principal?: string;
+  /** Already `revoking` when read: its earlier request was interrupted, so it is sent again. */
+  resend: boolean;
+}
+
+function emptyOutcome(): EndOutcome {
+  return { requested: [], skipped: [], dryRun: [], duplicates: [] };
+}
+
+/** One workload end (the CLI and the sweep); the batch engine below does the work. */
 export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Promise<EndOutcome> {
-  const outcome: EndOutcome = { requested: [], skipped: [], dryRun: [], duplicates: [] };
-  const { workload, endedAt, trigger } = event;
-  const triggerKind = triggerKindOf(trigger);
-  // The sweep found the workload gone or ended although no end event was processed.
-  const missed: Record<string, boolean> = triggerKind === 'reconciliation' ? { endEventMissed: true } : {};
-  const dryRun = deps.config.SUNDOWN_DRY_RUN || event.dryRun;
+  const [result] = await endWorkloads(deps, [event]);
+  if (!result?.ok) throw result?.error ?? new Error('workload end was not processed');
+  return result.outcome;
+}
+
+/**
+ * Ends a batch of workloads together: one strongly consistent registry read for all of them, the
+ * state changes of the batch in transactions of up to 100, the batch's audit records in one
+ * append, one deny-store write and ONE revocation message per role (user, CA) for the whole batch.
+ *
+ * Two ends of one workload in a batch (an EC2 `shutting-down` and `terminated`) are handled once,
+ * by the earliest. A failure that concerns one end (its workload's role could not be resolved)
+ * fails only that end; a failure of a shared step throws, and the queue retries the batch: every
+ * step is idempotent (conditional transitions, entry keys derived from the entry, credentials
+ * already `revoking` sent again).
+ */
+export async function endWorkloads(
+  deps: ServiceDeps,
+  events: readonly WorkloadEnded[],
+): Promise<BatchEndResult[]> {
+  const results: BatchEndResult[] = events.map(() => ({ ok: true, outcome: emptyOutcome() }));
+  const outcomeOf = (i: number) => (results[i] as { ok: true; outcome: EndOutcome }).outcome;
   const maxHours = deps.config.SUNDOWN_MAX_SESSION_HOURS;
+  const audits: AuditRecordInput[] = [];
+  const at = () => deps.now().toISOString();
 
-  let credentials = await deps.registry.forWorkload(workload.id);
-  if (event.credentialIds) {
-    const wanted = new Set(event.credentialIds);
-    credentials = credentials.filter((c) => wanted.has(c.credentialId));
-  } else if (credentials.length === 0) {
-    // The start was never seen (best-effort events, or Sundown deployed later):
-    // resolve the role where the platform still can.
-    const discovered = await recordDiscoveredSession(deps, workload, undefined, trigger, endedAt);
-    if (discovered) credentials = [discovered];
-  }
-  if (credentials.length === 0) {
-    await deps.audit.append({
-      type: 'skipped',
-      at: deps.now().toISOString(),
-      actor: deps.actor,
-      workloadId: workload.id,
-      trigger: auditTrigger(trigger, triggerKind),
-      outcome: 'skipped',
-      reason: `no credentials are recorded for workload ${workload.id}, and none could be resolved`,
+  // Earliest end per workload owns it; later ones in the batch are duplicates of it.
+  const order = events
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ea = events[a] as WorkloadEnded;
+      const eb = events[b] as WorkloadEnded;
+      return ea.endedAt < eb.endedAt ? -1 : ea.endedAt > eb.endedAt ? 1 : a - b;
     });
-    return outcome;
+  const owner = new Map<string, number>();
+  const duplicateOf = new Map<number, number>();
+  for (const i of order) {
+    const id = (events[i] as WorkloadEnded).workload.id;
+    const first = owner.get(id);
+    if (first === undefined) owner.set(id, i);
+    else duplicateOf.set(i, first);
   }
 
-  // A manual revoke of named credentials may also retry failed or skipped ones.
-  const eligible: CredentialStatus[] = event.credentialIds ? ['active', 'failed', 'skipped'] : ['active'];
-  const roleEntries = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
-  const userEntries = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
-  const certificates = new Map<string, string[]>();
+  const found = await deps.registry.forWorkloads([...owner.keys()]);
+  const planned: Planned[] = [];
+  for (const [workloadId, i] of owner) {
+    const event = events[i] as WorkloadEnded;
+    const triggerKind = triggerKindOf(event.trigger);
+    let credentials = found.get(workloadId) ?? [];
+    try {
+      if (event.credentialIds) {
+        const wanted = new Set(event.credentialIds);
+        credentials = credentials.filter((c) => wanted.has(c.credentialId));
+      } else if (credentials.length === 0) {
+        // The start was never seen (best-effort events, or Sundown deployed later):
+        // resolve the role where the platform still can.
+        const discovered = await recordDiscoveredSession(
+          deps,
+          event.workload,
+          undefined,
+          event.trigger,
+          event.endedAt,
+        );
+        if (discovered) credentials = [discovered];
+      }
+    } catch (error) {
+      results[i] = { ok: false, error };
+      continue;
+    }
+    if (credentials.length === 0) {
+      audits.push({
+        type: 'skipped',
+        at: at(),
+        actor: deps.actor,
+        workloadId,
+        trigger: auditTrigger(event.trigger, triggerKind),
+        outcome: 'skipped',
+        reason: `no credentials are recorded for workload ${workloadId}, and none could be resolved`,
+      });
+      continue;
+    }
+    const eligible = eligibleFor(event);
+    for (const credential of credentials) {
+      if (!eligible.includes(credential.status) && credential.status !== 'revoking') {
+        outcomeOf(i).duplicates.push(credential.credentialId);
+        continue;
+      }
+      planned.push({
+        end: i,
+        credential,
+        // A credential already `revoking` had its request interrupted: keep its end time.
+        endedAt: credential.endedAt ?? event.endedAt,
+        resend: credential.status === 'revoking',
+        ...(principalOf(credential) ? { principal: principalOf(credential) } : {}),
+      });
+    }
+  }
 
-  for (const credential of credentials) {
-    if (!eligible.includes(credential.status) && credential.status !== 'revoking') {
-      outcome.duplicates.push(credential.credentialId);
+  // Opt-in, once per principal of the batch.
+  const principals = [...new Set(planned.flatMap((p) => (p.principal ? [p.principal] : [])))];
+  const decisions = new Map(
+    await Promise.all(principals.map(async (arn) => [arn, await deps.optIn.check(arn)] as const)),
+  );
+
+  const transitions: TransitionRequest[] = [];
+  const toRequest: Planned[] = [];
+  const toSkip: (Planned & { reason: string })[] = [];
+  for (const p of planned) {
+    const event = events[p.end] as WorkloadEnded;
+    const decision = p.principal ? decisions.get(p.principal) : undefined;
+    const eligible = eligibleFor(event);
+    if (decision && !decision.optedIn) {
+      if (p.resend) continue; // requested earlier; the revoker settles it
+      transitions.push({
+        credentialId: p.credential.credentialId,
+        from: eligible,
+        to: 'skipped',
+        fields: { statusReason: decision.reason, endedAt: event.endedAt },
+      });
+      toSkip.push({ ...p, reason: decision.reason });
       continue;
     }
-    const principal = principalOf(credential);
-    if (principal) {
-      const decision = await deps.optIn.check(principal);
-      if (!decision.optedIn) {
-        const moved = await deps.registry.transition(credential.credentialId, eligible, 'skipped', {
-          statusReason: decision.reason,
-          endedAt,
-        });
-        if (moved) {
-          await auditCredential(deps, credential, {
-            type: 'skipped',
-            outcome: 'skipped',
-            reason: decision.reason,
-            trigger: auditTrigger(trigger, triggerKind),
-          });
-          outcome.skipped.push(credential.credentialId);
-        }
-        continue;
-      }
-    }
-    if (dryRun) {
-      await auditCredential(deps, credential, {
-        type: 'dry-run',
-        outcome: 'dry-run',
-        reason: `would revoke ${credential.kind} (${event.reason})`,
-        trigger: auditTrigger(trigger, triggerKind),
-        details: { endedAt, compromised: event.compromised, ...missed },
-      });
-      outcome.dryRun.push(credential.credentialId);
+    if (deps.config.SUNDOWN_DRY_RUN || event.dryRun) {
+      audits.push(
+        credentialAudit(deps, p.credential, {
+          type: 'dry-run',
+          outcome: 'dry-run',
+          reason: `would revoke ${p.credential.kind} (${event.reason})`,
+          trigger: auditTrigger(event.trigger, triggerKindOf(event.trigger)),
+          details: { endedAt: event.endedAt, compromised: event.compromised, ...missedFlag(event) },
+        }),
+      );
+      outcomeOf(p.end).dryRun.push(p.credential.credentialId);
       continue;
     }
-    const alreadyRevoking = credential.status === 'revoking';
-    if (!alreadyRevoking) {
-      const moved = await deps.registry.transition(credential.credentialId, eligible, 'revoking', {
-        endedAt,
-        revokeRequestedAt: deps.now().toISOString(),
-        statusReason: event.reason,
-        trigger: { ...trigger },
-      });
-      if (!moved) {
-        outcome.duplicates.push(credential.credentialId);
-        continue;
-      }
-      await auditCredential(deps, credential, {
-        type: 'revocation-requested',
-        outcome: 'requested',
-        reason: event.reason,
-        trigger: auditTrigger(trigger, triggerKind),
-        details: { endedAt, compromised: event.compromised, ...missed },
+    if (!p.resend) {
+      transitions.push({
+        credentialId: p.credential.credentialId,
+        from: eligible,
+        to: 'revoking',
+        fields: {
+          endedAt: event.endedAt,
+          revokeRequestedAt: at(),
+          statusReason: event.reason,
+          trigger: { ...event.trigger },
+        },
       });
     }
-    // A credential already `revoking` had its request interrupted: send it again
-    // (every step downstream is idempotent).
-    const credentialEndedAt = credential.endedAt ?? endedAt;
-    outcome.requested.push(credential.credentialId);
-    const roleEntry = roleDenyEntryFor(credential, credentialEndedAt, maxHours, workload.reusableSessionName);
+    toRequest.push(p);
+  }
+
+  const moved = await deps.registry.transitionMany(transitions);
+  for (const p of toSkip) {
+    if (!moved.has(p.credential.credentialId)) continue;
+    const event = events[p.end] as WorkloadEnded;
+    audits.push(
+      credentialAudit(deps, p.credential, {
+        type: 'skipped',
+        outcome: 'skipped',
+        reason: p.reason,
+        trigger: auditTrigger(event.trigger, triggerKindOf(event.trigger)),
+      }),
+    );
+    outcomeOf(p.end).skipped.push(p.credential.credentialId);
+  }
+
+  const roles = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
+  const users = new Map<string, { entries: StoredDenyEntry[]; ids: string[] }>();
+  const certificates = new Map<string, { caArn: string; reason: CertificateReason; ids: string[] }>();
+  const add = <T extends { ids: string[] }>(map: Map<string, T>, key: string, make: () => T) => {
+    const group = map.get(key) ?? make();
+    map.set(key, group);
+    return group;
+  };
+  for (const p of toRequest) {
+    const { credential } = p;
+    const event = events[p.end] as WorkloadEnded;
+    if (!p.resend) {
+      if (!moved.has(credential.credentialId)) {
+        outcomeOf(p.end).duplicates.push(credential.credentialId);
+        continue;
+      }
+      audits.push(
+        credentialAudit(deps, credential, {
+          type: 'revocation-requested',
+          outcome: 'requested',
+          reason: event.reason,
+          trigger: auditTrigger(event.trigger, triggerKindOf(event.trigger)),
+          details: { endedAt: event.endedAt, compromised: event.compromised, ...missedFlag(event) },
+        }),
+      );
+    }
+    outcomeOf(p.end).requested.push(credential.credentialId);
+    const roleEntry = roleDenyEntryFor(credential, p.endedAt, maxHours, event.workload.reusableSessionName);
     if (roleEntry && credential.roleArn) {
-      const group = roleEntries.get(credential.roleArn) ?? { entries: [], ids: [] };
+      const group = add(roles, credential.roleArn, () => ({ entries: [], ids: [] }));
       group.entries.push(roleEntry);
       group.ids.push(credential.credentialId);
-      roleEntries.set(credential.roleArn, group);
-    } else if (credential.kind === 'access-key' && principal) {
-      const group = userEntries.get(principal) ?? { entries: [], ids: [] };
+    } else if (credential.kind === 'access-key' && p.principal) {
+      const group = add(users, p.principal, () => ({ entries: [], ids: [] }));
       group.entries.push({
         sessionName: `key-${credential.accessKeyId}`.slice(0, 64),
-        notAfter: credentialEndedAt,
-        expiresAt: addHours(credentialEndedAt, maxHours.accessKeySessions),
+        notAfter: p.endedAt,
+        expiresAt: addHours(p.endedAt, maxHours.accessKeySessions),
         reusableName: false,
         workloadId: credential.workloadId,
       });
       group.ids.push(credential.credentialId);
-      userEntries.set(principal, group);
     } else if (credential.kind === 'certificate' && credential.caArn) {
-      certificates.set(credential.caArn, [
-        ...(certificates.get(credential.caArn) ?? []),
+      const reason: CertificateReason = event.compromised ? 'KEY_COMPROMISE' : 'CESSATION_OF_OPERATION';
+      const caArn = credential.caArn;
+      add(certificates, `${caArn}|${reason}`, () => ({ caArn, reason, ids: [] })).ids.push(
         credential.credentialId,
-      ]);
+      );
     }
   }
 
+  await appendAll(deps.audit, audits);
   const messages: RevocationMessage[] = [];
-  for (const [roleArn, group] of roleEntries) {
-    const version = await deps.store.addEntries(roleArn, group.entries);
-    messages.push({ target: 'role', roleArn, version, credentialIds: group.ids });
+  const store = async (principal: string, entries: StoredDenyEntry[]) =>
+    deps.store.addEntries(principal, entries);
+  for (const [roleArn, group] of roles) {
+    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
+      messages.push({ target: 'role', roleArn, version: 0, credentialIds: ids });
+    }
   }
-  for (const [userArn, group] of userEntries) {
-    const version = await deps.store.addEntries(userArn, group.entries);
-    messages.push({ target: 'user', userArn, version, credentialIds: group.ids });
+  for (const [userArn, group] of users) {
+    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
+      messages.push({ target: 'user', userArn, version: 0, credentialIds: ids });
+    }
   }
-  for (const [caArn, ids] of certificates) {
-    messages.push({
-      target: 'certificate',
-      caArn,
-      credentialIds: ids,
-      revocationReason: event.compromised ? 'KEY_COMPROMISE' : 'CESSATION_OF_OPERATION',
-    });
+  // Entries first, then the message that carries the version covering them.
+  const versions = new Map(
+    await Promise.all(
+      [...roles, ...users].map(
+        async ([principal, group]) => [principal, await store(principal, group.entries)] as const,
+      ),
+    ),
+  );
+  for (const m of messages) {
+    if (m.target === 'role') m.version = versions.get(m.roleArn) as number;
+    if (m.target === 'user') m.version = versions.get(m.userArn) as number;
+  }
+  for (const group of certificates.values()) {
+    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
+      messages.push({
+        target: 'certificate',
+        caArn: group.caArn,
+        credentialIds: ids,
+        revocationReason: group.reason,
+      });
+    }
   }
   await sendRevocations(deps, messages);
-  return outcome;
+
+  for (const [i, first] of duplicateOf) {
+    const outcome = outcomeOf(i);
+    const ownerResult = results[first];
+    if (!ownerResult?.ok) {
+      results[i] = ownerResult ?? { ok: false, error: new Error('not processed') };
+      continue;
+    }
+    outcome.duplicates.push(
+      ...ownerResult.outcome.requested,
+      ...ownerResult.outcome.skipped,
+      ...ownerResult.outcome.dryRun,
+      ...ownerResult.outcome.duplicates,
+    );
+  }
+  return results;
+}
+
+type CertificateReason = 'CESSATION_OF_OPERATION' | 'KEY_COMPROMISE';
+
+/** A revocation message names at most this many credentials (the message schema's bound). */
+const MAX_CREDENTIALS_PER_MESSAGE = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A manual revoke of named credentials may also retry failed or skipped ones. */
+function eligibleFor(event: WorkloadEnded): CredentialStatus[] {
+  return event.credentialIds ? ['active', 'failed', 'skipped'] : ['active'];
+}
+
+/** The sweep found the workload gone or ended although no end event was processed. */
+function missedFlag(event: WorkloadEnded): Record<string, boolean> {
+  return triggerKindOf(event.trigger) === 'reconciliation' ? { endEventMissed: true } : {};
 }
 
 export async function sendRevocations(deps: ServiceDeps, messages: RevocationMessage[]): Promise<void> {

@@ -4,6 +4,8 @@
  * Recording is idempotent (the credential ID is derived from identifiers) and
  * audited once, as `issued`, when the record is new.
  */
+
+import { appendAll } from '../adapters/audit-log.ts';
 import type { Trigger } from '../domain/classify-event.ts';
 import {
   credentialIdFor,
@@ -11,8 +13,9 @@ import {
   normalizeWorkloadId,
   type Workload,
 } from '../domain/workload-id.ts';
+import type { AuditRecordInput } from '../schemas/audit-record.ts';
 import type { CredentialIssuer, CredentialRecord, CredentialRegistration } from '../schemas/credential.ts';
-import { auditCredential, auditTrigger } from './audit-helpers.ts';
+import { auditTrigger, credentialAudit } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** Discovered sessions last as long as their workload: no expiry until it ends. */
@@ -42,6 +45,60 @@ export async function recordRegistration(
   trigger: Trigger | undefined,
   workloadHint?: Workload,
 ): Promise<RecordResult> {
+  const [result] = await recordRegistrations(deps, [{ registration, issuer, trigger, workloadHint }]);
+  if (!result?.ok) throw result?.error ?? new Error('registration was not recorded');
+  return result.result;
+}
+
+export interface RegistrationRequest {
+  registration: CredentialRegistration;
+  issuer: CredentialIssuer;
+  trigger: Trigger | undefined;
+  workloadHint?: Workload | undefined;
+}
+
+/**
+ * Records several registrations: each credential with its own conditional write (a duplicate
+ * leaves the stored record as it is), their `issued` audit records in one batch append. A
+ * registration that fails fails alone.
+ */
+export async function recordRegistrations(
+  deps: ServiceDeps,
+  requests: readonly RegistrationRequest[],
+): Promise<({ ok: true; result: RecordResult } | { ok: false; error: unknown })[]> {
+  const audits: AuditRecordInput[] = [];
+  const results: ({ ok: true; result: RecordResult } | { ok: false; error: unknown })[] = [];
+  for (const { registration, issuer, trigger, workloadHint } of requests) {
+    try {
+      const record = registryRecordFor(deps, registration, issuer, workloadHint);
+      const result = await deps.registry.record(record);
+      if (result.created) {
+        audits.push(
+          credentialAudit(deps, result.record, {
+            type: 'issued',
+            outcome: 'recorded',
+            reason: `${registration.kind} recorded by ${issuer}`,
+            trigger: auditTrigger(trigger, issuer),
+            details: { issuer, expiresAt: result.record.expiresAt },
+          }),
+        );
+      }
+      results.push({ ok: true, result });
+    } catch (error) {
+      results.push({ ok: false, error });
+    }
+  }
+  await appendAll(deps.audit, audits);
+  return results;
+}
+
+/** The registry record for a registration, as Sundown stores it. */
+function registryRecordFor(
+  deps: ServiceDeps,
+  registration: CredentialRegistration,
+  issuer: CredentialIssuer,
+  workloadHint?: Workload,
+): CredentialRecord {
   const workload =
     workloadHint ??
     normalizeWorkloadId(registration.workloadId, { account: deps.account, region: deps.region });
@@ -99,6 +156,7 @@ export async function recordRegistration(
           accessKeyId: registration.accessKeyId,
         }),
         userName: registration.userName,
+        ...(registration.userPath ? { userPath: registration.userPath } : {}),
         accessKeyId: registration.accessKeyId,
       };
       break;
@@ -116,17 +174,7 @@ export async function recordRegistration(
       };
       break;
   }
-  const result = await deps.registry.record(record);
-  if (result.created) {
-    await auditCredential(deps, result.record, {
-      type: 'issued',
-      outcome: 'recorded',
-      reason: `${registration.kind} recorded by ${issuer}`,
-      trigger: auditTrigger(trigger, issuer),
-      details: { issuer, expiresAt },
-    });
-  }
-  return result;
+  return record;
 }
 
 /**

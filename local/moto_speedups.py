@@ -1,7 +1,10 @@
-"""Emulator speed-ups for the benchmarks only (loaded through PYTHONPATH by bench/env.ts).
+"""Emulator speed-ups, applied by moto_launcher.py for every use of the emulator (local mode, tests,
+benchmarks).
 
-Two moto hot spots have no counterpart on AWS and would otherwise dominate every timing, since
-moto serves one request at a time (local/moto_launcher.py serialize_requests):
+Three moto hot spots have no counterpart on AWS and would otherwise dominate every timing, since
+moto serves one request at a time (local/moto_launcher.py serialize_requests). They were first
+written for the benchmarks; the tests paid the same costs (about 150 ms of emulator time per
+delivered event), so they now apply everywhere:
 
 1. EventBridge: every matched event is delivered through EventTemplateParser.parse, which builds
    a new jsonpath_ng parser (a PLY yacc table) for each default input path on every event,
@@ -136,6 +139,7 @@ def _fast_dynamodb_json() -> None:
     DynamoResult.execute_result = execute_result
 
 
-_memoize_jsonpath_parse()
-_cheap_transaction_snapshots()
-_fast_dynamodb_json()
+def apply() -> None:
+    _memoize_jsonpath_parse()
+    _cheap_transaction_snapshots()
+    _fast_dynamodb_json()
