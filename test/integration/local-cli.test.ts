@@ -3,6 +3,10 @@
  * runs the demo and exits 0 leaving no emulator behind; `--no-demo --endpoint`
  * deploys into a running emulator, writes .sundown/local.json, processes
  * events while it runs, and exits 0 on SIGTERM.
+ *
+ * Quiet: with `--once`, an empty stderr means no handler logged an error (the
+ * DLQs go away with its emulator); with `--no-demo --verbose`, stderr holds
+ * every handler error and runtime report, and the DLQs are checked before exit.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -13,14 +17,35 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { startEmulator } from '../../local/emulator.ts';
 import { runCli } from './cli.ts';
+import { dlqProblems } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sundown.mjs', import.meta.url));
+
+/**
+ * Lines of a `sundown local --verbose` stderr that report a handler error: Powertools log lines at level
+ * ERROR or above, and anything that is not a structured log line (the runtime's error reports).
+ */
+function errorLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .filter((line) => {
+      try {
+        const level = String((JSON.parse(line) as { level?: unknown }).level ?? '').toUpperCase();
+        return level === 'ERROR' || level === 'CRITICAL' || level === 'FATAL';
+      } catch {
+        return true;
+      }
+    });
+}
 
 /**
  * Emulator processes whose Sundown parent is gone: orphans. (Other test files
@@ -88,13 +113,21 @@ describe('sundown local', () => {
     expect(orphanEmulators()).toEqual([]);
   }, 300_000);
 
-  it('--no-demo --endpoint deploys into a running emulator, processes events, and exits 0 on SIGTERM', async () => {
+  it('--no-demo --endpoint deploys into a running emulator, processes events quietly, and exits 0 on SIGTERM', async () => {
     const emulator = await startEmulator();
     const cwd = mkdtempSync(path.join(tmpdir(), 'sundown-local-'));
-    const child = spawn(process.execPath, [BIN, 'local', '--no-demo', '--endpoint', emulator.endpoint], {
-      cwd,
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(
+      process.execPath,
+      [BIN, 'local', '--no-demo', '--verbose', '--endpoint', emulator.endpoint],
+      {
+        cwd,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     try {
       await waitForLine(child, /Processing events/, 240_000);
@@ -125,6 +158,11 @@ describe('sundown local', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       expect((await registry.forWorkload(workloadId)).map((c) => c.status)).toEqual(['active']);
+      // Quiet: every DLQ empty, no handler error reported.
+      expect(
+        await dlqProblems(new SQSClient({ ...config, useQueueUrlAsEndpoint: false }), state.outputs),
+      ).toEqual([]);
+      expect(errorLines(stderr)).toEqual([]);
 
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
