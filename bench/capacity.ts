@@ -9,13 +9,12 @@
 import { AttachRolePolicyCommand, CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RevocationStore, type StoredDenyEntry } from '../lambdas/shared/adapters/revocation-store.ts';
+import { INLINE_RENDER_LIMIT, MANAGED_RENDER_LIMIT } from '../lambdas/shared/adapters/role-policy-writer.ts';
 import {
   DEFAULT_MANAGED_POLICIES_PER_ROLE,
   type DenyEntry,
   FRESH_ROLE_OPTIONS,
-  MANAGED_POLICY_LIMIT,
   type RenderOptions,
-  ROLE_INLINE_POLICY_LIMIT,
   renderDenyPolicies,
 } from '../lambdas/shared/domain/deny-policy.ts';
 import { type BenchEnvironment, drainQueues } from './env.ts';
@@ -78,13 +77,19 @@ export interface CapacityRow {
   coarsenedSecondsAtLimit: number;
 }
 
-export const INLINE_ONLY_OPTIONS: RenderOptions = { ...FRESH_ROLE_OPTIONS, maxManagedPolicies: 0 };
+/** What the revoker renders into on a fresh role: IAM's limits less Sundown's 5% headroom. */
+export const ROLE_RENDER_OPTIONS: RenderOptions = {
+  ...FRESH_ROLE_OPTIONS,
+  inlineBudget: INLINE_RENDER_LIMIT,
+  managedBudget: MANAGED_RENDER_LIMIT,
+};
+export const INLINE_ONLY_OPTIONS: RenderOptions = { ...ROLE_RENDER_OPTIONS, maxManagedPolicies: 0 };
 
 export function computeCapacity(): CapacityRow[] {
   return (['burst', 'spread', 'reusable-spread'] as const).map((profile) => {
     const inlineOnly = maxPlaced(profile, INLINE_ONLY_OPTIONS);
-    const withOverflow = maxPlaced(profile, FRESH_ROLE_OPTIONS);
-    const atLimit = renderDenyPolicies(entriesFor(profile, withOverflow), FRESH_ROLE_OPTIONS);
+    const withOverflow = maxPlaced(profile, ROLE_RENDER_OPTIONS);
+    const atLimit = renderDenyPolicies(entriesFor(profile, withOverflow), ROLE_RENDER_OPTIONS);
     const one = renderDenyPolicies(entriesFor('burst', 1), INLINE_ONLY_OPTIONS).charsUsed;
     const two = renderDenyPolicies(entriesFor('burst', 2), INLINE_ONLY_OPTIONS).charsUsed;
     return {
@@ -130,7 +135,7 @@ export async function confirmCapacity(
   mode: CapacityConfirmation['mode'],
   log: (line: string) => void,
 ): Promise<CapacityConfirmation> {
-  const opts = mode === 'inline-only' ? INLINE_ONLY_OPTIONS : FRESH_ROLE_OPTIONS;
+  const opts = mode === 'inline-only' ? INLINE_ONLY_OPTIONS : ROLE_RENDER_OPTIONS;
   const predicted = maxPlaced('burst', opts);
   const [role] = await createRoles(env.clients, `bench-capacity-${mode}`, 1);
   if (!role) throw new Error('no role');
@@ -191,9 +196,10 @@ export async function confirmCapacity(
   const item = (meta.Item ?? {}) as CapacityConfirmation['recorded'];
   const stateAfter = await roleDenyState(env, role.name);
   const withinLimits =
-    stateAtLimit.inlineChars <= ROLE_INLINE_POLICY_LIMIT &&
-    stateAfter.inlineChars <= ROLE_INLINE_POLICY_LIMIT &&
-    stateAfter.managedChars.every((c) => c <= MANAGED_POLICY_LIMIT);
+    // Within IAM's limits with Sundown's headroom kept free.
+    stateAtLimit.inlineChars <= INLINE_RENDER_LIMIT &&
+    stateAfter.inlineChars <= INLINE_RENDER_LIMIT &&
+    stateAfter.managedChars.every((c) => c <= MANAGED_RENDER_LIMIT);
   const result: CapacityConfirmation = {
     mode,
     predicted,

@@ -218,7 +218,7 @@ export function markdown(r: Results): string {
   }
   lines.push('');
   lines.push(
-    '### Capacity per role (renderDenyPolicies with IAM budgets: 10,240 inline, 10 x 6,144 managed)',
+    "### Capacity per role (renderDenyPolicies into IAM's limits less 5% headroom: 9,728 inline, 10 x 5,836 managed)",
   );
   lines.push('');
   lines.push(

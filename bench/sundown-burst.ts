@@ -12,6 +12,7 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { workloadIndexItems } from '../lambdas/shared/adapters/credential-registry.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
 import { INLINE_POLICY_NAME } from '../lambdas/shared/adapters/role-policy-writer.ts';
 import { policyTextSize } from '../lambdas/shared/domain/deny-policy.ts';
@@ -151,7 +152,8 @@ export async function registryItems(
  * Records each instance's role session directly in the registry: the item
  * Sundown's `Credential Issued` path would store (credential ID from
  * `credentialIdFor`, validated by `CredentialRecordSchema`), written with
- * BatchWriteItem, so setting up 1,000 sessions takes seconds. (Setup is not
+ * BatchWriteItem (with the workload index items Sundown writes in the same transaction), so setting
+ * up 1,000 sessions takes seconds. (Setup is not
  * measured; the termination path reads exactly these items.)
  */
 /** The registry item Sundown stores for an EC2 instance's role session registered by an event. */
@@ -199,7 +201,7 @@ export async function registerSessions(
   await batchWriteAll(
     env.clients.doc,
     env.stack.outputs.CredentialsTableName as string,
-    items.map((Item) => ({ PutRequest: { Item } })),
+    [...items, ...workloadIndexItems(items)].map((Item) => ({ PutRequest: { Item } })),
   );
   const records = await registryItems(env, new Set(items.map((r) => r.workloadId)));
   const active = records.filter((r) => r.status === 'active').length;

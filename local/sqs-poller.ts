@@ -92,7 +92,7 @@ async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Me
     messages.push(...got);
     if (messages.length === 0) return messages; // the queue looked empty
     if (Date.now() >= windowEnds) break;
-    if (got.length === 0) await new Promise((r) => setTimeout(r, Math.min(50, windowEnds - Date.now())));
+    if (got.length === 0) await new Promise((r) => setTimeout(r, Math.min(100, windowEnds - Date.now())));
   }
   return messages;
 }
