@@ -53,6 +53,17 @@ export const SundownConfigSchema = z
           'and STS rejects chained sessions longer than one hour',
       })
       .default(3600),
+    /**
+     * The Lambda triggers (DeleteFunction, CreateFunction) are CloudTrail events, which EventBridge
+     * receives only while a trail logs management events in the region. `create`: the stack creates
+     * a single-region trail of write management events (and its bucket); `existing`: the account
+     * already has one (e.g. an organization trail), `sundown status` checks that it logs.
+     */
+    cloudTrail: z
+      .enum(['create', 'existing'], {
+        message: 'must be "create" (the stack creates a management-events trail) or "existing"',
+      })
+      .default('create'),
     /** Principals (ARNs) allowed to put `sundown` events on Sundown's bus; empty: IAM decides. */
     eventPublishers: z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user|root)(\/[\w+=,.@/-]+)?$/))

@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { ManagementEventsTrail } from './constructs/management-trail.ts';
 import { LIVENESS_LOOKUPS } from './constructs/reconciliation.ts';
 import { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from './constructs/revocation-permissions.ts';
 import { SundownFunction } from './constructs/sundown-function.ts';
@@ -204,6 +205,11 @@ const REASONS = {
   deliveryDlq:
     'This queue is itself a dead-letter queue: the DeadLetterConfig of EventBridge rule targets (events ' +
     'EventBridge could not deliver after its retries). A DLQ of a DLQ would only move them one hop further.',
+  trailBucketAccessLogs:
+    "The management-events trail's log bucket receives only CloudTrail's log files (bucket policy: " +
+    'CloudTrail may write, nobody else may read outside the account, TLS only); log file validation ' +
+    '(signed digest files) detects any change or deletion. Access logs would need another bucket for ' +
+    'reads by operators; send them to an organization logging bucket where policy requires it.',
 } as const;
 
 /** Records the acknowledgements during synthesis, when every grant has been made. */
@@ -217,6 +223,8 @@ class SundownAcknowledgements implements IAspect {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         REASONS.basicExecutionRole,
       );
+    } else if (node instanceof ManagementEventsTrail) {
+      acknowledge(defaultChild(node.bucket), 'AwsSolutions-S1', REASONS.trailBucketAccessLogs);
     } else if (node instanceof sqs.CfnQueue && isEventBridgeDeliveryDlq(node)) {
       acknowledge(node, 'AwsSolutions-SQS3', REASONS.deliveryDlq);
     } else if (node instanceof iam.CfnPolicy) {

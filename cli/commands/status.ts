@@ -3,13 +3,21 @@
  * kind, revocations and failures in the last 24 hours with p50/p99 time-to-revoke, the principals
  * nearest their policy capacity, and the last sweep.
  */
+
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
 import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { RevocationStore } from '../../lambdas/shared/adapters/revocation-store.ts';
 import { SweepStateStore } from '../../lambdas/shared/adapters/sweep-state.ts';
+import { readTrails } from '../../lambdas/shared/adapters/trail-status.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
-import { type RegistryStatus, registryStatus } from '../../lambdas/shared/services/status.ts';
+import {
+  type CloudTrailCheck,
+  cloudTrailCheck,
+  type RegistryStatus,
+  registryStatus,
+} from '../../lambdas/shared/services/status.ts';
 import { printJson, printTable } from '../output.ts';
 import { cloudWatch, type QueueFigures, queueFigures, sundownDlqs } from '../queues.ts';
 import { type CommonOptions, requireOutput, resolveTarget, withTargetOptions } from '../target.ts';
@@ -23,6 +31,19 @@ export interface QueueStatus {
 export interface Status extends RegistryStatus {
   generatedAt: string;
   queues: QueueStatus[];
+  /** Whether a trail delivers the management events the Lambda triggers match. */
+  cloudTrail: CloudTrailCheck;
+}
+
+/** One line on the CloudTrail trail the Lambda triggers need; a warning unless one is logging. */
+export function cloudTrailLine(c: CloudTrailCheck): string {
+  const consequence =
+    'Lambda function deletions (CloudTrail events) never reach Sundown: deploy with cloudTrail "create" or start a trail';
+  if (c.state === 'logging')
+    return `CloudTrail: management events of ${c.region} are logged (${c.trails.join(', ')})`;
+  if (c.state === 'missing')
+    return `WARNING: no CloudTrail trail logs write management events in ${c.region} (${c.detail}). ${consequence}.`;
+  return `CloudTrail: unknown (${c.detail}). Without a trail logging management events in ${c.region}, ${consequence}.`;
 }
 
 function age(f: QueueFigures | null): string {
@@ -31,7 +52,8 @@ function age(f: QueueFigures | null): string {
 }
 
 function printStatus(s: Status): void {
-  process.stdout.write(`Sundown status at ${s.generatedAt}\n\nQueues (oldest message age in seconds)\n`);
+  process.stdout.write(`Sundown status at ${s.generatedAt}\n\n${cloudTrailLine(s.cloudTrail)}\n`);
+  process.stdout.write('\nQueues (oldest message age in seconds)\n');
   printTable(
     s.queues.map((q) => ({
       queue: q.name,
@@ -98,7 +120,9 @@ export function registerStatus(program: Command): void {
       }
       return queues;
     };
-    const [registry, queues] = await Promise.all([
+    // The Lambda triggers are part of every deployment, so the trail is always checked.
+    const trails = readTrails(new CloudTrailClient({ maxAttempts: 3 }), target.region);
+    const [registry, queues, trailsRead] = await Promise.all([
       registryStatus({
         registry: new CredentialRegistry(doc, requireOutput(target, 'CredentialsTableName')),
         audit: new AuditLog(doc, requireOutput(target, 'AuditTableName'), 'main'),
@@ -107,8 +131,14 @@ export function registerStatus(program: Command): void {
         now: () => now,
       }),
       readQueues(),
+      trails,
     ]);
-    const status: Status = { generatedAt: now.toISOString(), queues, ...registry };
+    const status: Status = {
+      generatedAt: now.toISOString(),
+      queues,
+      ...registry,
+      cloudTrail: cloudTrailCheck(trailsRead, target.region),
+    };
     if (opts.json) printJson(status);
     else printStatus(status);
   });

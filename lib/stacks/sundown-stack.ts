@@ -10,6 +10,7 @@ import { BusPolicy } from '../constructs/bus-policy.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
 import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
+import { ManagementEventsTrail } from '../constructs/management-trail.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { Reconciliation } from '../constructs/reconciliation.ts';
@@ -89,6 +90,8 @@ export class SundownStack extends Stack {
       queue: serviceEvents.queue,
       deliveryDlq,
     });
+    // The Lambda triggers are CloudTrail events: EventBridge sees them only while a trail logs.
+    if (config.cloudTrail === 'create') new ManagementEventsTrail(this, 'ManagementEvents');
     new EventToQueue(this, 'StartTriggers', {
       patterns: workloadStartPatterns(),
       queue: discoveryEvents.queue,

@@ -16,6 +16,7 @@ describe('parseConfig', () => {
       allowlist: [],
       certificateAuthorityArns: [],
       brokerMaxDurationSeconds: 3600,
+      cloudTrail: 'create',
       retentionDays: 90,
       maxSessionHours: {
         ec2: 6,
@@ -64,6 +65,11 @@ describe('parseConfig', () => {
     ],
     ['a stack name CloudFormation rejects', { stackName: '1-sundown' }, /stackName/],
     ['zero retention days', { retentionDays: 0 }, /retentionDays/],
+    [
+      'a CloudTrail choice other than create or existing',
+      { cloudTrail: 'none' },
+      /cloudTrail: must be "create"/,
+    ],
   ];
 
   it.each(invalid)('fails on %s, naming the setting', (_case, raw, setting) => {

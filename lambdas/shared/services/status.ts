@@ -8,6 +8,7 @@ import type { AuditLog } from '../adapters/audit-log.ts';
 import type { CredentialRegistry } from '../adapters/credential-registry.ts';
 import type { PrincipalMeta, RevocationStore } from '../adapters/revocation-store.ts';
 import type { LastSweep, SweepStateStore } from '../adapters/sweep-state.ts';
+import type { TrailsRead } from '../adapters/trail-status.ts';
 import type { CredentialKind } from '../schemas/credential.ts';
 
 export interface StatusSources {
@@ -111,4 +112,36 @@ export async function registryStatus(sources: StatusSources): Promise<RegistrySt
     },
     lastSweep: sweep.lastSweep ?? null,
   };
+}
+
+/**
+ * Whether EventBridge gets this region's CloudTrail management events, which Sundown's Lambda
+ * triggers (DeleteFunction, CreateFunction) are. `unknown` when CloudTrail could not be asked.
+ */
+export type CloudTrailCheck =
+  | { state: 'logging'; region: string; trails: string[] }
+  | { state: 'missing' | 'unknown'; region: string; detail: string };
+
+export function cloudTrailCheck(read: TrailsRead, region: string): CloudTrailCheck {
+  if (!read.ok) return { state: 'unknown', region, detail: read.error };
+  const confirmed = read.trails.filter((t) => t.logging === true && t.writeManagementEvents === true);
+  if (confirmed.length > 0) return { state: 'logging', region, trails: confirmed.map((t) => t.name) };
+  const undetermined = read.trails.filter(
+    (t) =>
+      t.logging !== false &&
+      t.writeManagementEvents !== false &&
+      (t.logging === null || t.writeManagementEvents === null),
+  );
+  if (undetermined.length > 0) {
+    return {
+      state: 'unknown',
+      region,
+      detail: undetermined.map((t) => `${t.name}: ${t.error ?? 'not readable'}`).join('; '),
+    };
+  }
+  if (read.trails.length === 0) return { state: 'missing', region, detail: `no trail applies to ${region}` };
+  const why = read.trails.map(
+    (t) => `${t.name} ${t.logging === false ? 'is not logging' : 'logs no write management events'}`,
+  );
+  return { state: 'missing', region, detail: why.join('; ') };
 }
