@@ -94,8 +94,8 @@ export const SIZES = {
   emptyDocument: policySize(policyDocument([])),
   /** A statement with an empty value list; every bound renders to the same length. */
   emptyStatement: JSON.stringify(denyStatement(formatBound(0), [])).length,
-  /** One `"*:<name>"` value (validated names need no JSON escaping). */
-  value: (sessionName: string): number => JSON.stringify(userIdPattern(sessionName)).length,
+  /** One `"*:<name>"` value: quotes, `*:` and the name (validated names need no JSON escaping). */
+  value: (sessionName: string): number => sessionName.length + 4,
   /** The comma between two array elements. */
   separator: 1,
 } as const;

@@ -119,25 +119,42 @@ interface Target {
 }
 
 function collectTargets(entries: readonly DenyEntry[]): Target[] {
-  const distinct = new Map<string, ParsedEntry>();
+  const byName = new Map<string, ParsedEntry[]>();
   for (const raw of entries) {
     const parsed = parseEntry(raw);
-    const { sessionName, notAfter, expiresAt, reusableName } = parsed.entry;
-    distinct.set(JSON.stringify([sessionName, notAfter, expiresAt, reusableName]), parsed);
+    const group = byName.get(parsed.entry.sessionName);
+    if (group) group.push(parsed);
+    else byName.set(parsed.entry.sessionName, [parsed]);
   }
-  const byName = new Map<string, ParsedEntry[]>();
-  for (const key of [...distinct.keys()].sort(compareStrings)) {
-    const parsed = distinct.get(key) as ParsedEntry;
-    const group = byName.get(parsed.entry.sessionName) ?? [];
-    group.push(parsed);
-    byName.set(parsed.entry.sessionName, group);
+  const targets: Target[] = [];
+  for (const [sessionName, group] of byName) {
+    if (group.length === 1) {
+      const [only] = group as [ParsedEntry];
+      targets.push({
+        sessionName,
+        exactBound: only.notAfter.ceilSeconds,
+        coarsenable: !only.entry.reusableName,
+        sources: [only.entry],
+      });
+      continue;
+    }
+    // Several entries for one name: the distinct ones, in a fixed order (so `unplaced` does not
+    // depend on the input order). Validated instants contain no NUL: the key is exact.
+    const distinct = new Map<string, ParsedEntry>();
+    for (const parsed of group) {
+      const { notAfter, expiresAt, reusableName } = parsed.entry;
+      distinct.set(`${notAfter}\u0000${expiresAt}\u0000${reusableName}`, parsed);
+    }
+    const keys = [...distinct.keys()].sort(compareStrings);
+    const sources = keys.map((k) => distinct.get(k) as ParsedEntry);
+    targets.push({
+      sessionName,
+      exactBound: Math.max(...sources.map((p) => p.notAfter.ceilSeconds)),
+      coarsenable: sources.every((p) => !p.entry.reusableName),
+      sources: sources.map((p) => p.entry),
+    });
   }
-  return [...byName.entries()].map(([sessionName, group]) => ({
-    sessionName,
-    exactBound: Math.max(...group.map((parsed) => parsed.notAfter.ceilSeconds)),
-    coarsenable: group.every((parsed) => !parsed.entry.reusableName),
-    sources: group.map((parsed) => parsed.entry),
-  }));
+  return targets;
 }
 
 function boundOf(target: Target, step: number): number {
