@@ -130,6 +130,25 @@ describe('classifyEvent: ECS task state change', () => {
     expect(result.reason).toBe('ecs:EssentialContainerExited');
   });
 
+  it('carries the role the STOPPED event names, so a task on a deleted cluster can be resolved', () => {
+    // Act
+    const result = expectKind(classifyEvent(fixture('ecs-task-state-change')), 'workload-ended');
+
+    // Assess
+    expect(result.roleHint).toEqual({
+      roleArn: 'arn:aws:iam::123456789012:role/payments/worker-task-role',
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/payments-worker:7',
+    });
+  });
+
+  it('leaves the role hint of a STOPPED event without overrides or task definition out', () => {
+    const event = fixture('ecs-task-state-change');
+    delete event.detail.overrides;
+    delete event.detail.taskDefinitionArn;
+    const result = expectKind(classifyEvent(event), 'workload-ended');
+    expect(result).not.toHaveProperty('roleHint');
+  });
+
   it('starts the task on RUNNING with the override role and task definition as hints', () => {
     // Prepare
     const event = fixture('ecs-task-state-change');
@@ -178,6 +197,7 @@ describe('classifyEvent: Batch job state change', () => {
       reusableSessionName: false,
     });
     expect(result.reason).toBe('batch:SUCCEEDED');
+    expect(result.roleHint).toEqual({ roleArn: 'arn:aws:iam::123456789012:role/batch-report-job-role' });
   });
 
   it('ends a FAILED job without a task with an empty session name for the caller to resolve', () => {

@@ -54,6 +54,12 @@ export type Classification =
       dryRun: boolean;
       /** Only these credentials of the workload (a manual `sundown revoke --credential`). */
       credentialIds?: string[];
+      /**
+       * What the end event itself says about the workload's role (ECS: the task role override and the
+       * task definition; Batch: the job role), for resolving a workload whose start was never seen
+       * without describing it: an ephemeral cluster may be gone by the time its tasks' ends are handled.
+       */
+      roleHint?: RoleHint;
       trigger: Trigger;
     }
   | { kind: 'workload-started'; workload: Workload; startedAt: string; roleHint?: RoleHint; trigger: Trigger }
@@ -152,7 +158,11 @@ function autoScalingTerminate(env: Env): Classification {
 function ecsTaskStateChange(env: Env): Classification {
   const d = detail(env, EcsTaskStateChangeDetailSchema);
   const workload = expectKind(normalizeWorkloadId(d.taskArn), 'ecs', d.taskArn);
-  if (d.lastStatus === 'STOPPED') return ended(env, workload, `ecs:${d.stopCode ?? 'stopped'}`);
+  if (d.lastStatus === 'STOPPED') {
+    return ended(env, workload, `ecs:${d.stopCode ?? 'stopped'}`, {
+      roleHint: { roleArn: validRoleArn(d.overrides?.taskRoleArn), taskDefinitionArn: d.taskDefinitionArn },
+    });
+  }
   if (d.lastStatus === 'RUNNING') {
     if (d.desiredStatus === 'STOPPED') return ignored(env, 'ecs task is running but already desired STOPPED');
     return started(env, workload, {
@@ -175,7 +185,9 @@ function batchJobStateChange(env: Env): Classification {
     } catch {
       // A malformed task ARN must not lose the end of the job.
     }
-    return ended(env, { ...job, sessionName }, `batch:${d.status}`);
+    return ended(env, { ...job, sessionName }, `batch:${d.status}`, {
+      roleHint: { roleArn: validRoleArn(d.container?.jobRoleArn) },
+    });
   }
   if (d.status === 'RUNNING' || d.status === 'STARTING') {
     if (!taskArn) return ignored(env, `batch job ${d.status} has no container.taskArn yet`);
@@ -348,8 +360,9 @@ function ended(
   env: Env,
   workload: Workload,
   reason: string,
-  flags: { compromised?: boolean; dryRun?: boolean; credentialIds?: string[] } = {},
+  flags: { compromised?: boolean; dryRun?: boolean; credentialIds?: string[]; roleHint?: RoleHint } = {},
 ): Classification {
+  const roleHint = compactHint(flags.roleHint ?? {});
   return {
     kind: 'workload-ended',
     workload,
@@ -358,16 +371,23 @@ function ended(
     compromised: flags.compromised ?? false,
     dryRun: flags.dryRun ?? false,
     ...(flags.credentialIds ? { credentialIds: flags.credentialIds } : {}),
+    ...(roleHint ? { roleHint } : {}),
     trigger: env.trigger,
   };
 }
 
 function started(env: Env, workload: Workload, hint: RoleHint = {}): Classification {
+  const roleHint = compactHint(hint);
+  const base = { kind: 'workload-started' as const, workload, startedAt: env.time, trigger: env.trigger };
+  return roleHint ? { ...base, roleHint } : base;
+}
+
+/** The hint without empty members; undefined when nothing is left. */
+function compactHint(hint: RoleHint): RoleHint | undefined {
   const roleHint: RoleHint = {};
   if (hint.roleArn) roleHint.roleArn = hint.roleArn;
   if (hint.taskDefinitionArn) roleHint.taskDefinitionArn = hint.taskDefinitionArn;
-  const base = { kind: 'workload-started' as const, workload, startedAt: env.time, trigger: env.trigger };
-  return Object.keys(roleHint).length > 0 ? { ...base, roleHint } : base;
+  return Object.keys(roleHint).length > 0 ? roleHint : undefined;
 }
 
 function ignored(env: Env, reason: string): Classification {
