@@ -32,6 +32,10 @@ import { runSundownBurst } from './sundown-burst.ts';
 import { launchInstances, scenarioName, terminateInstances } from './workloads.ts';
 
 const quick = process.argv.includes('--quick');
+/** Exit non-zero when a target is missed (targets are otherwise reported, not failed on). */
+const check = process.argv.includes('--check');
+/** Record results from a tree with uncommitted changes (they are then marked as such). */
+const allowDirty = process.argv.includes('--allow-dirty');
 const NAIVE_CONCURRENCY = 8;
 const SCENARIOS: [instances: number, roles: number][] = quick
   ? [
@@ -76,6 +80,16 @@ function machine(): Machine {
   };
 }
 
+/** The commit measured, and whether the working tree matched it (results from a dirty tree are marked). */
+function provenance(): { commit: string; clean: boolean } {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', 'HEAD') || 'unknown';
+  // Results files are written by this run; changes to them do not make the measured code dirty.
+  const status = git('status', '--porcelain', '--', '.', ':!bench/results.json', ':!BENCHMARKS.md');
+  return { commit, clean: commit !== 'unknown' && status === '' };
+}
+
 /** The results file in the project's own format (Biome lints every JSON file in the repository). */
 function formatWithBiome(file: string): void {
   const biome = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'biome');
@@ -100,6 +114,13 @@ async function updateBenchmarksMd(results: Results): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  const source = provenance();
+  if (!source.clean && !allowDirty) {
+    process.stderr.write(
+      `bench: the working tree has uncommitted changes, so the results could not be traced to commit ${source.commit.slice(0, 12)}. Commit first, or pass --allow-dirty (the results are then marked dirty).\n`,
+    );
+    return 2;
+  }
   const durations: Record<string, number> = {};
   const loadStart = os.loadavg();
   const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
@@ -192,13 +213,15 @@ async function main(): Promise<number> {
     const results: Results = {
       mode: quick ? 'quick' : 'full',
       date: new Date().toISOString(),
+      commit: source.commit,
+      treeClean: source.clean,
       machine: machine(),
       loadAverage: { start: loadStart, end: os.loadavg() },
       cloudAssembly: givenAssembly ?? 'synthesized from the working tree (cdk.out/bench-assembly)',
       emulator: {
         endpoint: env.emulator.endpoint,
         serializesRequests: true,
-        benchPatches: [
+        speedups: [
           'EventBridge: jsonpath parsers memoized (moto rebuilt one per delivered event, ~150 ms each)',
           'DynamoDB TransactWriteItems: rollback snapshot of the named items only (moto deep-copied whole tables per call)',
           'DynamoDB: responses written with json.dumps (moto serialized ~0.55 ms per returned item)',
@@ -217,6 +240,11 @@ async function main(): Promise<number> {
     formatWithBiome(RESULTS_FILE);
     if (!quick && !givenAssembly) await updateBenchmarksMd(results);
     process.stdout.write(`\n${markdown(results)}\n\n`);
+    for (const t of results.targets) {
+      process.stdout.write(`${t.met ? 'PASS' : 'FAIL'}  ${t.target}: ${t.measured}\n`);
+    }
+    const missed = results.targets.filter((t) => !t.met);
+    if (check && missed.length > 0) broken.push(`${missed.length} target(s) missed (--check)`);
     log(
       `results written to ${path.relative(PROJECT_ROOT, RESULTS_FILE)}${quick ? '' : ' and BENCHMARKS.md'}`,
     );

@@ -124,7 +124,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   installExitHooks();
   child.once('exit', () => running.delete(child));
   try {
-    await waitUntilReady(endpoint, child, options.readyTimeoutSeconds ?? 30);
+    await waitUntilReady(endpoint, child, options.readyTimeoutSeconds ?? 120);
   } catch (err) {
     child.kill('SIGKILL');
     const tail = stderr.trim().split('\n').slice(-3).join(' | ');
