@@ -153,7 +153,7 @@ export async function endWorkloads(
         const discovered = await recordDiscoveredSession(
           deps,
           event.workload,
-          undefined,
+          event.roleHint,
           event.trigger,
           event.endedAt,
         );

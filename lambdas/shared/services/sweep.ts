@@ -38,7 +38,13 @@ import type { RevocationMessage } from '../schemas/revocation-message.ts';
 import type { MetricsSink } from './apply-revocation.ts';
 import { auditCredential, auditTrigger } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
-import { endWorkload, RECONCILIATION_SOURCE, roleDenyEntryFor, sendRevocations } from './end-workload.ts';
+import {
+  endWorkload,
+  endWorkloads,
+  RECONCILIATION_SOURCE,
+  roleDenyEntryFor,
+  sendRevocations,
+} from './end-workload.ts';
 import { OPEN_ENDED } from './record-credential.ts';
 
 export const FINDING_KINDS = [
@@ -260,7 +266,8 @@ async function loadPrincipal(run: Run, principalArn: string): Promise<PrincipalS
 
 /** Adds `entries` (possibly none) and asks the revoker to render the principal's whole deny set. */
 async function requestRender(run: Run, principalArn: string, entries: StoredDenyEntry[]): Promise<void> {
-  const version = await run.deps.store.addEntries(principalArn, entries);
+  // The sweep renders to prune or to restore a deny that went missing from IAM: write every policy.
+  const version = await run.deps.store.addEntries(principalArn, entries, { rewriteAll: true });
   const message: RevocationMessage = principalArn.includes(':role/')
     ? { target: 'role', roleArn: principalArn, version, credentialIds: [] }
     : { target: 'user', userArn: principalArn, version, credentialIds: [] };
@@ -349,36 +356,14 @@ async function reconcile(run: Run): Promise<void> {
   const liveness = await deps.liveness.check([...byWorkload.values()].map((g) => g.workload));
   run.report.checked.workloads += byWorkload.size;
 
+  // Every missed end of the page goes through the batch engine together.
+  const missed: { workload: Workload; credentials: CredentialRecord[]; reason: string }[] = [];
+  const idle: { workload: Workload; credentials: CredentialRecord[] }[] = [];
   for (const { workload, credentials } of byWorkload.values()) {
     if (outOfTime(run)) break;
     const decision = reconcileDecision(liveness.get(workload.id));
     if (decision.revoke) {
-      let action = 'none (dry run)';
-      if (!run.dryRun) {
-        const outcome = await endWorkload(deps, {
-          kind: 'workload-ended',
-          workload,
-          endedAt: run.nowIso,
-          reason: decision.reason,
-          compromised: false,
-          dryRun: false,
-          trigger: RECONCILIATION_TRIGGER,
-        });
-        action = outcome.requested.length
-          ? `revocation requested for ${outcome.requested.length} credential(s)`
-          : outcome.skipped.length
-            ? 'skipped (principal not opted in)'
-            : 'none (already settled)';
-      }
-      for (const c of credentials) {
-        find(run, {
-          kind: 'missed-end',
-          subject: c.credentialId,
-          workloadId: workload.id,
-          action,
-          detail: decision.reason,
-        });
-      }
+      missed.push({ workload, credentials, reason: decision.reason });
       continue;
     }
     if (decision.uncertain && workload.kind !== 'custom') {
@@ -390,6 +375,45 @@ async function reconcile(run: Run): Promise<void> {
         detail: decision.reason,
       });
     }
+    idle.push({ workload, credentials });
+  }
+  const results = run.dryRun
+    ? []
+    : await endWorkloads(
+        deps,
+        missed.map(({ workload, reason }) => ({
+          kind: 'workload-ended' as const,
+          workload,
+          endedAt: run.nowIso,
+          reason,
+          compromised: false,
+          dryRun: false,
+          trigger: RECONCILIATION_TRIGGER,
+        })),
+      );
+  missed.forEach(({ workload, credentials, reason }, i) => {
+    const result = results[i];
+    let action = 'none (dry run)';
+    if (result && !result.ok)
+      action = `failed: ${String((result.error as Error)?.message ?? result.error).slice(0, 200)}`;
+    else if (result?.ok) {
+      action = result.outcome.requested.length
+        ? `revocation requested for ${result.outcome.requested.length} credential(s)`
+        : result.outcome.skipped.length
+          ? 'skipped (principal not opted in)'
+          : 'none (already settled)';
+    }
+    for (const c of credentials) {
+      find(run, {
+        kind: 'missed-end',
+        subject: c.credentialId,
+        workloadId: workload.id,
+        action,
+        detail: reason,
+      });
+    }
+  });
+  for (const { workload, credentials } of idle) {
     for (const credential of credentials) {
       if (credential.kind !== 'access-key' || !credential.accessKeyId || outOfTime(run)) continue;
       await checkIdleKey(run, workload, credential);
