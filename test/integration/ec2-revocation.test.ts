@@ -117,5 +117,7 @@ describe('EC2 instances on one role', () => {
 
     const rejected = await sd.audit.query({ type: 'rejected' });
     expect(rejected.some((r) => /instance/i.test(r.reason ?? ''))).toBe(true);
+    // Not retried: no record failed, no handler error, nothing in a DLQ.
+    await sd.assertQuiet();
   });
 });

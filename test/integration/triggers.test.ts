@@ -230,6 +230,8 @@ describe('event trust', () => {
     expect(
       await sd.registry.forWorkload('arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0'),
     ).toEqual([]);
+    // Rejected once, not failed and retried: no handler error, nothing in a DLQ.
+    await sd.assertQuiet();
   });
 
   it('rejects and audits an event from another account that reached a queue', async () => {
@@ -255,5 +257,6 @@ describe('event trust', () => {
     expect(rejected.find((r) => r.trigger?.eventId === 'forged-1')?.reason).toMatch(
       /unexpected account "999999999999"/,
     );
+    await sd.assertQuiet();
   });
 });
