@@ -36,6 +36,52 @@ export interface DemoResult {
   lines: string[];
 }
 
+/** What the demo found, from which its printed lines are made (`demoLines`). */
+export interface DemoFacts {
+  roleName: string;
+  /** Started instance IDs: the first is terminated, the second keeps running. */
+  instances: [string, string];
+  /** Started task IDs: the first is stopped, the second keeps running. */
+  taskIds: [string, string];
+  /** Session names the role's deny policy names at the end. */
+  denied: string[];
+}
+
+/** Heading and verdict `sundown local` prints around the demo's lines (indented by two spaces). */
+export const DEMO_HEADING = 'Demo:';
+export const demoVerdict = (ok: boolean) => (ok ? 'Demo succeeded.' : 'Demo FAILED.');
+
+/** Whether the demo succeeded: exactly the ended workloads are denied. */
+export function demoSucceeded(f: DemoFacts): boolean {
+  const [endedInstance, liveInstance] = f.instances;
+  const [endedTaskId, liveTaskId] = f.taskIds;
+  const endedDenied = f.denied.includes(endedInstance) && f.denied.includes(endedTaskId);
+  return endedDenied && !f.denied.includes(liveInstance) && !f.denied.includes(liveTaskId);
+}
+
+/**
+ * The demo's printed lines, in order. README.md quotes them (test/unit/readme-demo.test.ts keeps
+ * the two matched), so change both together.
+ */
+export function demoLines(f: DemoFacts): string[] {
+  const [endedInstance, liveInstance] = f.instances;
+  const [endedTaskId, liveTaskId] = f.taskIds;
+  const endedDenied = f.denied.includes(endedInstance) && f.denied.includes(endedTaskId);
+  const liveUntouched = !f.denied.includes(liveInstance) && !f.denied.includes(liveTaskId);
+  return [
+    `Created role ${f.roleName}, tagged sundown:revoke=enabled.`,
+    `Started ${f.instances.length} EC2 instances (${f.instances.join(', ')}) and ${f.taskIds.length} ECS tasks (${f.taskIds.join(', ')}) on that role.`,
+    "Sundown saw them start and recorded each one's role session (instance ID / task ID as session name).",
+    `Instance ${endedInstance} terminated and task ${endedTaskId} stopped; the others keep running.`,
+    endedDenied
+      ? `The role now denies sessions of ${endedInstance} and ${endedTaskId} issued before they ended.`
+      : `FAILED: the role's deny policy does not name both ended workloads (it names: ${f.denied.join(', ') || 'nothing'}).`,
+    liveUntouched
+      ? `${liveInstance} and ${liveTaskId} are not denied: live workloads on the same role keep working.`
+      : 'FAILED: a live workload is denied too.',
+  ];
+}
+
 export function ec2StateEvent(instanceId: string, state: string, target: Target, time = new Date()) {
   return {
     Source: 'aws.ec2',
@@ -170,8 +216,6 @@ export async function runDemo(target: Target, drain: () => Promise<void>): Promi
   const ec2 = new EC2Client(config);
   const ecs = new ECSClient(config);
   const events = new EventBridgeClient(config);
-  const lines: string[] = [];
-  const say = (line: string) => lines.push(line);
   const put = async (entries: PutEventsRequestEntry[]) => {
     const res = await events.send(new PutEventsCommand({ Entries: entries }));
     if (res.FailedEntryCount) throw new Error('the emulator refused the demo events');
@@ -179,44 +223,26 @@ export async function runDemo(target: Target, drain: () => Promise<void>): Promi
 
   const roleName = `${DEMO_ROLE}-${Date.now().toString(36)}`;
   const roleArn = await ensureDemoRole(iam, roleName);
-  say(`Created role ${roleName}, tagged sundown:revoke=enabled.`);
-  const instances = [await launchInstance(ec2, roleName), await launchInstance(ec2, roleName)];
+  const instances: [string, string] = [
+    await launchInstance(ec2, roleName),
+    await launchInstance(ec2, roleName),
+  ];
   const cluster = `demo-${Date.now().toString(36)}`;
   const tasks = [
     await runFargateTask(ec2, ecs, roleArn, cluster),
     await runFargateTask(ec2, ecs, roleArn, cluster),
-  ];
-  const taskIds = tasks.map((arn) => arn.split('/').pop() as string);
-  say(
-    `Started 2 EC2 instances (${instances.join(', ')}) and 2 ECS tasks (${taskIds.join(', ')}) on that role.`,
-  );
+  ] as [string, string];
+  const taskIds = tasks.map((arn) => arn.split('/').pop() as string) as [string, string];
 
+  // Both start, Sundown records their sessions; then one instance and one task end.
   await put([
     ...instances.map((id) => ec2StateEvent(id, 'running', target)),
     ...tasks.map((arn) => ecsTaskEvent(arn, 'RUNNING', target)),
   ]);
   await drain();
-  say("Sundown saw them start and recorded each one's role session (instance ID / task ID as session name).");
-
-  const [endedInstance, liveInstance] = instances as [string, string];
-  const [endedTask] = tasks as [string, string];
-  const [endedTaskId, liveTaskId] = taskIds as [string, string];
-  await put([ec2StateEvent(endedInstance, 'terminated', target), ecsTaskEvent(endedTask, 'STOPPED', target)]);
-  say(`Instance ${endedInstance} terminated and task ${endedTaskId} stopped; the others keep running.`);
+  await put([ec2StateEvent(instances[0], 'terminated', target), ecsTaskEvent(tasks[0], 'STOPPED', target)]);
   await drain();
 
-  const denied = await deniedSessionNames(iam, roleName);
-  const endedDenied = denied.includes(endedInstance) && denied.includes(endedTaskId);
-  const liveUntouched = !denied.includes(liveInstance) && !denied.includes(liveTaskId);
-  say(
-    endedDenied
-      ? `The role now denies sessions of ${endedInstance} and ${endedTaskId} issued before they ended.`
-      : `FAILED: the role's deny policy does not name both ended workloads (it names: ${denied.join(', ') || 'nothing'}).`,
-  );
-  say(
-    liveUntouched
-      ? `${liveInstance} and ${liveTaskId} are not denied: live workloads on the same role keep working.`
-      : 'FAILED: a live workload is denied too.',
-  );
-  return { ok: endedDenied && liveUntouched, lines };
+  const facts: DemoFacts = { roleName, instances, taskIds, denied: await deniedSessionNames(iam, roleName) };
+  return { ok: demoSucceeded(facts), lines: demoLines(facts) };
 }

@@ -6,12 +6,34 @@
  */
 import type { Command } from 'commander';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
-import { runDemo } from '../../local/demo.ts';
+import { DEMO_HEADING, demoVerdict, runDemo } from '../../local/demo.ts';
 import { deployStack } from '../../local/deploy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
 import { CliError } from '../errors.ts';
 import { writeLocalState } from '../local-state.ts';
+
+/** What `sundown local` prints before the demo. README.md quotes it (test/unit/readme-demo.test.ts). */
+export const LOCAL_TEXT = {
+  starting: 'Starting the AWS emulator (moto)...',
+  deploying: (endpoint: string, region: string) =>
+    `Synthesizing and deploying the Sundown stack into ${endpoint} (${region})...`,
+  deployed: (d: {
+    stackName: string;
+    functions: number;
+    queues: number;
+    eventBus: string;
+    credentialsTable: string;
+    auditTable: string;
+    stateFile: string;
+  }) => [
+    `Deployed stack ${d.stackName}: ${d.functions} functions, ${d.queues} queues polled.`,
+    `  event bus:          ${d.eventBus}`,
+    `  credentials table:  ${d.credentialsTable}`,
+    `  audit table:        ${d.auditTable}`,
+    `  state written to:   ${d.stateFile} (use --local with any sundown command)`,
+  ],
+};
 
 interface LocalOptions {
   endpoint?: string;
@@ -61,7 +83,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
         throw new CliError(`--endpoint must be a URL like http://localhost:5000, got "${opts.endpoint}"`);
       }
     } else {
-      say('Starting the AWS emulator (moto)...');
+      say(LOCAL_TEXT.starting);
       emulator = await startEmulator({ port: parsePort(opts.port) });
     }
     const target: Target = {
@@ -70,7 +92,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
       accountId: LOCAL_ACCOUNT,
     };
     applyAwsEnv(target);
-    say(`Synthesizing and deploying the Sundown stack into ${target.endpoint} (${target.region})...`);
+    say(LOCAL_TEXT.deploying(target.endpoint, target.region));
     const stack = await deployStack({ target, log: opts.verbose ? say : undefined });
     const runtime = await startLocalRuntime({
       target,
@@ -86,21 +108,24 @@ async function runLocal(opts: LocalOptions): Promise<number> {
       lambdaEndpoint: runtime.lambdaEndpoint,
       pid: process.pid,
     });
-    say(
-      `Deployed stack ${stack.stackName}: ${runtime.model.functions.length} functions, ${runtime.model.eventSources.length} queues polled.`,
-    );
-    say(`  event bus:          ${stack.outputs.EventBusName}`);
-    say(`  credentials table:  ${stack.outputs.CredentialsTableName}`);
-    say(`  audit table:        ${stack.outputs.AuditTableName}`);
-    say(`  state written to:   ${file} (use --local with any sundown command)`);
+    const deployed = LOCAL_TEXT.deployed({
+      stackName: stack.stackName,
+      functions: runtime.model.functions.length,
+      queues: runtime.model.eventSources.length,
+      eventBus: stack.outputs.EventBusName ?? '',
+      credentialsTable: stack.outputs.CredentialsTableName ?? '',
+      auditTable: stack.outputs.AuditTableName ?? '',
+      stateFile: file,
+    });
+    for (const line of deployed) say(line);
 
     let ok = true;
     if (opts.demo || opts.once) {
-      say('\nDemo:');
+      say(`\n${DEMO_HEADING}`);
       const result = await runDemo(target, () => runtime.drain(60_000));
       for (const line of result.lines) say(`  ${line}`);
       ok = result.ok;
-      say(ok ? 'Demo succeeded.' : 'Demo FAILED.');
+      say(demoVerdict(ok));
     }
     if (opts.once) {
       await runtime.stop();
