@@ -3,6 +3,7 @@
  * `sundown credentials list`.
  */
 import type { Command } from 'commander';
+import { parseIamArn } from '../../lambdas/shared/domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
 import {
   CREDENTIAL_STATUSES,
@@ -33,6 +34,7 @@ async function register(
 ) {
   const target = await resolveTarget(opts);
   const deps = await cliDeps(target);
+  if (raw.kind === 'access-key') Object.assign(raw, userOf(String(raw.userName), deps.account));
   let workloadId = String(raw.workloadId);
   try {
     workloadId = normalizeWorkloadId(workloadId, { account: deps.account, region: deps.region }).id;
@@ -53,13 +55,33 @@ async function register(
     );
 }
 
+/**
+ * `--user` takes a user name or the user's ARN; an ARN keeps the user's IAM path (so Sundown can name the
+ * user by its real ARN) and must belong to the target account.
+ */
+function userOf(value: string, account: string): { userName: string; userPath?: string } {
+  if (!value.startsWith('arn:')) return { userName: value };
+  const arn = parseIamArn(value);
+  if (arn?.kind !== 'user') {
+    throw new CliError(
+      `--user ${JSON.stringify(value.slice(0, 120))} is not an IAM user ARN: expected arn:<partition>:iam::<account>:user/<path/>name or a user name`,
+    );
+  }
+  if (arn.account !== account) {
+    throw new CliError(
+      `--user ${value} belongs to account ${arn.account}, but the target account is ${account}`,
+    );
+  }
+  return { userName: arn.name, userPath: arn.path };
+}
+
 export function registerCredentialCommands(program: Command): void {
   const reg = program.command('register').description('record a credential issued outside Sundown');
   withTargetOptions(
     reg
       .command('access-key')
       .description('record an IAM access key used by a workload')
-      .requiredOption('--user <name>', 'IAM user name')
+      .requiredOption('--user <name|arn>', "IAM user name, or the user's ARN (keeps its IAM path)")
       .requiredOption('--key <accessKeyId>', 'access key ID (AKIA...)')
       .requiredOption('--workload <id>', 'workload ID (ARN, i-..., or custom)')
       .option('--expires <iso>', 'when the key stops being needed')
@@ -77,7 +99,8 @@ export function registerCredentialCommands(program: Command): void {
       .requiredOption('--role <arn>', 'role ARN')
       .requiredOption('--session-name <name>', 'RoleSessionName')
       .requiredOption('--workload <id>', 'workload ID (ARN, i-..., or custom)')
-      .option('--access-key-id <ASIA...>', "the session's temporary access key ID")
+      // Not `<ASIA...>`: commander reads a placeholder ending in `...` as a variadic (array) option.
+      .option('--access-key-id <id>', "the session's temporary access key ID (ASIA...)")
       .option('--expires <iso>', 'session expiration')
       .option('--purpose <text>', 'free text'),
   ).action((opts) =>

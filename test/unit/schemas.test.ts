@@ -214,3 +214,49 @@ describe('CredentialRecordSchema', () => {
     expect(CredentialRecordSchema.safeParse({ ...record, [field]: value }).success).toBe(false);
   });
 });
+
+describe('access keys with the user path', () => {
+  const key = {
+    kind: 'access-key',
+    userName: 'bot',
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    workloadId: 'ci/pipeline-9',
+  };
+
+  it('accepts a registration with or without the user path', () => {
+    expect(CredentialRegistrationSchema.safeParse(key).success).toBe(true);
+    expect(CredentialRegistrationSchema.parse({ ...key, userPath: '/ci/team-a/' })).toMatchObject({
+      userPath: '/ci/team-a/',
+    });
+    expect(CredentialRegistrationSchema.parse({ ...key, userPath: '/' })).toMatchObject({ userPath: '/' });
+  });
+
+  it.each(['ci/', '/ci', '/ci//', '/c i/', '/ci/*/', `/${'a'.repeat(512)}/`])(
+    'refuses the user path %j',
+    (userPath) => {
+      const parsed = CredentialRegistrationSchema.safeParse({ ...key, userPath });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path).toEqual(['userPath']);
+    },
+  );
+
+  it('keeps the user path in the record, and still reads records stored without it', () => {
+    const record = {
+      credentialId: credentialIdFor({ kind: 'access-key', userName: 'bot', accessKeyId: key.accessKeyId }),
+      kind: 'access-key',
+      workloadId: key.workloadId,
+      workloadKind: 'custom',
+      status: 'active',
+      issuedAt: '2024-05-14T17:55:00Z',
+      expiresAt: '2024-05-16T05:55:00Z',
+      issuer: 'cli',
+      account: '123456789012',
+      region: 'us-east-1',
+      userName: 'bot',
+      accessKeyId: key.accessKeyId,
+    };
+
+    expect(CredentialRecordSchema.parse({ ...record, userPath: '/ci/' }).userPath).toBe('/ci/');
+    expect(CredentialRecordSchema.parse(record)).toEqual(record);
+  });
+});

@@ -43,6 +43,16 @@ export const SessionNameSchema = z.string().regex(SESSION_NAME_PATTERN, {
 export const UserNameSchema = z.string().regex(new RegExp(`^${IAM_NAME}{1,64}$`), {
   message: 'must be an IAM user name of 1-64 characters from [\\w+=,.@-]',
 });
+/**
+ * An IAM path (`/` or `/ci/team-a/`), restricted like the path segments of {@link RoleArnSchema} to IAM's
+ * name characters, so it is safe inside ARNs and policy documents.
+ */
+export const IamPathSchema = z
+  .string()
+  .max(512)
+  .regex(new RegExp(`^/(?:${IAM_NAME}+/)*$`), {
+    message: 'must be an IAM path: "/" or "/segment/.../" of characters from [\\w+=,.@-]',
+  });
 export const AccessKeyIdSchema = z.string().regex(/^(?:AKIA|ASIA)[A-Z0-9]{12,124}$/, {
   message: 'must be an access key id AKIA.../ASIA... of 16-128 characters [A-Z0-9]',
 });
@@ -86,6 +96,8 @@ export const RoleSessionRegistrationSchema = z.strictObject({
 export const AccessKeyRegistrationSchema = z.strictObject({
   kind: z.literal('access-key'),
   userName: UserNameSchema,
+  /** The user's IAM path, when known: its ARN is arn:<partition>:iam::<account>:user<userPath><userName>. */
+  userPath: IamPathSchema.optional(),
   accessKeyId: AccessKeyIdSchema,
   ...common,
 });
@@ -148,6 +160,8 @@ export const CredentialRecordSchema = z
     reusableSessionName: z.boolean().optional(),
     accessKeyId: AccessKeyIdSchema.optional(),
     userName: UserNameSchema.optional(),
+    /** Optional (older records lack it): the user's IAM path; absent means "not known", not "/". */
+    userPath: IamPathSchema.optional(),
     caArn: CaArnSchema.optional(),
     serial: SerialSchema.optional(),
     endedAt: IsoDateTimeSchema.optional(),
