@@ -3,9 +3,8 @@
  * built on the same adapters the functions use. The operator's identity is
  * the audit actor.
  */
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { depsFromConfig } from '../lambdas/shared/bootstrap.ts';
-import { clients } from '../lambdas/shared/clients.ts';
+import { lazyClients } from '../lambdas/shared/clients.ts';
 import { readRuntimeConfig } from '../lambdas/shared/runtime-config.ts';
 import type { ServiceDeps } from '../lambdas/shared/services/deps.ts';
 import { CliError } from './errors.ts';
@@ -13,7 +12,8 @@ import { type ResolvedTarget, requireOutput } from './target.ts';
 
 export async function callerIdentity(target: ResolvedTarget): Promise<{ account: string; arn: string }> {
   try {
-    const me = await clients.sts().send(new GetCallerIdentityCommand({}));
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const me = await (await lazyClients.sts()).send(new GetCallerIdentityCommand({}));
     return { account: target.accountId ?? (me.Account as string), arn: me.Arn ?? 'unknown' };
   } catch (err) {
     if (target.accountId)

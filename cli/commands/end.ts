@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
-import { clients } from '../../lambdas/shared/clients.ts';
+import { lazyClients } from '../../lambdas/shared/clients.ts';
 import { CREDENTIAL_ID_PATTERN, normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
 import { WorkloadEndedDetailSchema } from '../../lambdas/shared/schemas/events.ts';
 import { cliDeps } from '../deps.ts';
@@ -35,7 +35,7 @@ async function putWorkloadEnded(target: ResolvedTarget, detail: Record<string, u
       `invalid request: ${issue?.path.join('.') || 'detail'} ${issue?.message ?? 'is invalid'}`,
     );
   }
-  const res = await clients.events().send(
+  const res = await (await lazyClients.events()).send(
     new PutEventsCommand({
       Entries: [
         {

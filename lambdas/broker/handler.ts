@@ -2,9 +2,11 @@
  * The broker: invoked directly (IAM-authorized Lambda Invoke) by workloads
  * and by `sundown issue`. Returns credentials to the caller only.
  */
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
-import { clients } from '../shared/clients.ts';
+import { RETRY } from '../shared/clients.ts';
 import { logger } from '../shared/powertools.ts';
 import { BrokerRequestSchema, type BrokerResponse } from '../shared/schemas/broker.ts';
 import { type BrokerDeps, issueCertificate, issueSession } from '../shared/services/broker.ts';
@@ -12,8 +14,8 @@ import { type BrokerDeps, issueCertificate, issueSession } from '../shared/servi
 const base = buildDeps('broker');
 const deps: BrokerDeps = {
   ...base,
-  sts: clients.sts(),
-  acmPca: clients.acmPca(),
+  sts: new STSClient(RETRY),
+  acmPca: new ACMPCAClient(RETRY),
   maxDurationSeconds: Number(process.env.SUNDOWN_BROKER_MAX_DURATION_SECONDS ?? 3600),
   certificateAuthorityArns: JSON.parse(process.env.SUNDOWN_CA_ARNS ?? '[]') as string[],
 };

@@ -12,7 +12,7 @@ import { CertificateRevoker } from '../shared/adapters/certificate-revoker.ts';
 import { RolePolicyWriter } from '../shared/adapters/role-policy-writer.ts';
 import { UserPolicyWriter } from '../shared/adapters/user-policy-writer.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
-import { clients } from '../shared/clients.ts';
+import { clients, lazyClients } from '../shared/clients.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
@@ -27,7 +27,7 @@ const deps: UserRevokerDeps & CertificateRevokerDeps = {
   ...buildDeps('revoker'),
   rolePolicies: new RolePolicyWriter(clients.iam()),
   userPolicies: new UserPolicyWriter(clients.iam()),
-  certificates: new CertificateRevoker(clients.acmPca()),
+  certificates: new CertificateRevoker(lazyClients.acmPca),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };
 

@@ -8,7 +8,7 @@ import { CredentialRegistry } from './adapters/credential-registry.ts';
 import { OptInChecker } from './adapters/opt-in.ts';
 import { RevocationStore } from './adapters/revocation-store.ts';
 import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
-import { clients } from './clients.ts';
+import { clients, lazyClients } from './clients.ts';
 import { logger, metrics } from './powertools.ts';
 import { type RuntimeConfig, readRuntimeConfig } from './runtime-config.ts';
 import type { AuditActor } from './schemas/audit-record.ts';
@@ -38,16 +38,16 @@ export function depsFromConfig(
     registry: new CredentialRegistry(doc, config.SUNDOWN_CREDENTIALS_TABLE),
     store: new RevocationStore(doc, config.SUNDOWN_REVOCATIONS_TABLE),
     audit: new AuditLog(doc, config.SUNDOWN_AUDIT_TABLE, config.SUNDOWN_AUDIT_CHAIN, {
-      events: clients.events(),
+      events: lazyClients.events,
       busName: config.SUNDOWN_EVENT_BUS,
       ...(who.onAuditPublishError ? { onError: who.onAuditPublishError } : {}),
     }),
     optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
     resolver: new AwsWorkloadRoleResolver({
-      ec2: clients.ec2(),
-      ecs: clients.ecs(),
+      ec2: lazyClients.ec2,
+      ecs: lazyClients.ecs,
       iam: clients.iam(),
-      codebuild: clients.codebuild(),
+      codebuild: lazyClients.codebuild,
     }),
     sqs: clients.sqs(),
     account: who.account,

@@ -5,18 +5,37 @@
  * runs against AWS, moto or LocalStack. The standard retry mode retries
  * throttling with exponential backoff and jitter.
  */
-import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-const RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
+export const RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
+
+/** A client, or how to get one on first use (the SDK package is then imported only when needed). */
+export type ClientSource<T> = T | (() => Promise<T>);
+
+export async function clientOf<T extends object>(source: ClientSource<T>): Promise<T> {
+  return typeof source === 'function' ? (source as () => Promise<T>)() : source;
+}
+
+/** Runs `load` once, on first call; later calls share its promise. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= load().catch((err: unknown) => {
+      value = undefined;
+      throw err;
+    });
+    return value;
+  };
+}
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -26,6 +45,23 @@ function lazy<T>(make: () => T): () => T {
   };
 }
 
+/**
+ * The SDK packages of services only some paths use (discovery at an end, certificates, the broker),
+ * imported on first use, so a function's cold start loads only the clients it needs at once
+ * (DynamoDB, SQS, EventBridge, IAM). Each returns the shared client.
+ */
+export const lazyClients = {
+  ec2: once(async () => new (await import('@aws-sdk/client-ec2')).EC2Client(RETRY)),
+  ecs: once(async () => new (await import('@aws-sdk/client-ecs')).ECSClient(RETRY)),
+  codebuild: once(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(RETRY)),
+  acmPca: once(async () => new (await import('@aws-sdk/client-acm-pca')).ACMPCAClient(RETRY)),
+  sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(RETRY)),
+  events: once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(RETRY)),
+} satisfies Record<
+  string,
+  () => Promise<EC2Client | ECSClient | CodeBuildClient | ACMPCAClient | STSClient | EventBridgeClient>
+>;
+
 export const clients = {
   dynamo: lazy(() =>
     DynamoDBDocumentClient.from(new DynamoDBClient(RETRY), {
@@ -33,14 +69,8 @@ export const clients = {
     }),
   ),
   iam: lazy(() => new IAMClient(RETRY)),
-  sts: lazy(() => new STSClient(RETRY)),
   // The configured endpoint, not the queue URL's host, decides where calls go
   // (identical on AWS; required for emulators, whose queue URLs name AWS hosts).
   sqs: lazy(() => new SQSClient({ ...RETRY, useQueueUrlAsEndpoint: false })),
-  events: lazy(() => new EventBridgeClient(RETRY)),
-  acmPca: lazy(() => new ACMPCAClient(RETRY)),
-  ec2: lazy(() => new EC2Client(RETRY)),
-  ecs: lazy(() => new ECSClient(RETRY)),
-  codebuild: lazy(() => new CodeBuildClient(RETRY)),
 };
 export type Clients = typeof clients;

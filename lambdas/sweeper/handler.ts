@@ -7,6 +7,9 @@
  * - Lambda Invoke (`sundown sweep`): `{ "dryRun": true | false }`, answered with the report.
  */
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
@@ -14,22 +17,20 @@ import { IamDenyPolicyReader } from '../shared/adapters/deny-policy-reader.ts';
 import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
-import { clients } from '../shared/clients.ts';
+import { clients, RETRY } from '../shared/clients.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { type SweepDeps, type SweepReport, sweep } from '../shared/services/sweep.ts';
-
-const RETRY = { maxAttempts: 8, retryMode: 'standard' } as const;
 
 const base = buildDeps('sweeper');
 const deps: SweepDeps = {
   ...base,
   liveness: new AwsWorkloadLiveness(
     {
-      ec2: clients.ec2(),
-      ecs: clients.ecs(),
+      ec2: new EC2Client(RETRY),
+      ecs: new ECSClient(RETRY),
       lambda: new LambdaClient(RETRY),
       batch: new BatchClient(RETRY),
-      codebuild: clients.codebuild(),
+      codebuild: new CodeBuildClient(RETRY),
     },
     {
       account: base.account,

@@ -71,7 +71,7 @@ function fakeDeps(credentials: CredentialRecord[], send: Send) {
     audit: { append: async (record: AuditRecordInput) => audit.push(record) },
     actor: { type: 'function', name: 'revoker' },
     now: () => new Date('2024-05-01T12:00:02.000Z'),
-    certificates: new CertificateRevoker(fakeClient('us-east-1', send, calls), (region) =>
+    certificates: new CertificateRevoker(fakeClient('us-east-1', send, calls), async (region) =>
       fakeClient(region, send, calls),
     ),
   } as unknown as CertificateRevokerDeps;

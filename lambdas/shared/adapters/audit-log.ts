@@ -11,7 +11,7 @@
  * SIEMs and chat alerts can subscribe.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -19,6 +19,7 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type ClientSource, clientOf, once } from '../clients.ts';
 import { buildRecord, type ChainHead } from '../domain/audit-chain.ts';
 import {
   type AuditRecord,
@@ -26,6 +27,9 @@ import {
   AuditRecordSchema,
   type AuditRecordType,
 } from '../schemas/audit-record.ts';
+
+/** The EventBridge SDK package, imported when the first record is published (not at cold start). */
+const eventBridgeSdk = once(() => import('@aws-sdk/client-eventbridge'));
 
 export const AUDIT_EVENT_SOURCE = 'sundown.audit';
 export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
@@ -111,7 +115,7 @@ export class AuditLog implements AuditSink {
     readonly tableName: string,
     readonly chainId: string,
     private readonly publisher?: {
-      events: EventBridgeClient;
+      events: ClientSource<EventBridgeClient>;
       busName: string;
       onError?: (err: unknown) => void;
     },
@@ -206,7 +210,11 @@ export class AuditLog implements AuditSink {
     for (let i = 0; i < records.length; i += MAX_EVENTS_PER_PUT) {
       const chunk = records.slice(i, i + MAX_EVENTS_PER_PUT);
       try {
-        const res = await this.publisher.events.send(
+        const [events, { PutEventsCommand }] = await Promise.all([
+          clientOf(this.publisher.events),
+          eventBridgeSdk(),
+        ]);
+        const res = await events.send(
           new PutEventsCommand({
             Entries: chunk.map((record) => ({
               EventBusName: this.publisher?.busName,

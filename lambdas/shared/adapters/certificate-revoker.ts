@@ -14,7 +14,11 @@
  *
  * The call goes to the CA's own region (taken from its ARN), which need not be Sundown's.
  */
-import { ACMPCAClient, RevokeCertificateCommand } from '@aws-sdk/client-acm-pca';
+import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { type ClientSource, clientOf, once, RETRY } from '../clients.ts';
+
+/** The ACM PCA SDK package, imported on first use (most revoker batches revoke no certificate). */
+const acmPcaSdk = once(() => import('@aws-sdk/client-acm-pca'));
 
 export type CertificateRevocationReason = 'CESSATION_OF_OPERATION' | 'KEY_COMPROMISE';
 
@@ -72,9 +76,9 @@ export class CertificateRevoker {
    *   SDK configuration, like `clients.ts`).
    */
   constructor(
-    private readonly client: ACMPCAClient,
-    private readonly clientForRegion: (region: string) => ACMPCAClient = (region) =>
-      new ACMPCAClient({ region, maxAttempts: 8, retryMode: 'standard' }),
+    private readonly client: ClientSource<ACMPCAClient>,
+    private readonly clientForRegion: (region: string) => Promise<ACMPCAClient> = async (region) =>
+      new (await acmPcaSdk()).ACMPCAClient({ region, ...RETRY }),
   ) {}
 
   async revoke(
@@ -82,7 +86,7 @@ export class CertificateRevoker {
     serial: string,
     reason: CertificateRevocationReason,
   ): Promise<CertificateRevocationResult> {
-    const client = await this.clientFor(caArn);
+    const [client, { RevokeCertificateCommand }] = await Promise.all([this.clientFor(caArn), acmPcaSdk()]);
     try {
       await client.send(
         new RevokeCertificateCommand({
@@ -109,11 +113,12 @@ export class CertificateRevoker {
 
   private async clientFor(caArn: string): Promise<ACMPCAClient> {
     const region = caArn.split(':')[3] ?? '';
-    const own = await this.client.config.region();
-    if (!region || region === own) return this.client;
+    const ownClient = await clientOf(this.client);
+    const own = await ownClient.config.region();
+    if (!region || region === own) return ownClient;
     let client = this.regional.get(region);
     if (!client) {
-      client = this.clientForRegion(region);
+      client = await this.clientForRegion(region);
       this.regional.set(region, client);
     }
     return client;

@@ -14,10 +14,11 @@
  * permissions are thrown, so the event is retried (and, if that never helps, lands in the DLQ, which
  * alarms) instead of its workload silently keeping its credentials.
  */
-import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { type ClientSource, clientOf, once } from '../clients.ts';
 import type { RoleHint } from '../domain/classify-event.ts';
 import type { Workload } from '../domain/workload-id.ts';
 import { RoleArnSchema } from '../schemas/credential.ts';
@@ -71,9 +72,19 @@ export function isTransient(err: unknown): boolean {
   return status === 429 || (status !== undefined && status >= 500);
 }
 
+/** The EC2, ECS and CodeBuild SDK packages, imported on first use (most ends never describe). */
+const ec2Sdk = once(() => import('@aws-sdk/client-ec2'));
+const ecsSdk = once(() => import('@aws-sdk/client-ecs'));
+const codebuildSdk = once(() => import('@aws-sdk/client-codebuild'));
+
 export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
   constructor(
-    private readonly deps: { ec2: EC2Client; ecs: ECSClient; iam: IAMClient; codebuild?: CodeBuildClient },
+    private readonly deps: {
+      ec2: ClientSource<EC2Client>;
+      ecs: ClientSource<ECSClient>;
+      iam: IAMClient;
+      codebuild?: ClientSource<CodeBuildClient>;
+    },
   ) {}
 
   async resolveRole(workload: Workload, hint: RoleHint = {}): Promise<string | undefined> {
@@ -92,8 +103,9 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
   }
 
   private async instanceRole(instanceId: string): Promise<string | undefined> {
+    const [{ DescribeInstancesCommand }, ec2] = await Promise.all([ec2Sdk(), clientOf(this.deps.ec2)]);
     const res = await describeOrGone(() =>
-      this.deps.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
     );
     const profileArn = res?.Reservations?.[0]?.Instances?.[0]?.IamInstanceProfile?.Arn;
     const profileName = profileArn?.split('/').pop();
@@ -109,7 +121,10 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
     // arn:aws:codebuild:region:account:build/<project>:<uuid> -> build ID <project>:<uuid>
     const id = buildArn.split(':build/')[1];
     if (!id) return undefined;
-    const codebuild = this.deps.codebuild;
+    const [{ BatchGetBuildsCommand }, codebuild] = await Promise.all([
+      codebuildSdk(),
+      clientOf(this.deps.codebuild),
+    ]);
     const res = await describeOrGone(() => codebuild.send(new BatchGetBuildsCommand({ ids: [id] })));
     return validRole(res?.builds?.[0]?.serviceRole);
   }
@@ -121,8 +136,9 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
     // arn:aws:ecs:region:account:task/<cluster>/<id>; the old format has no cluster.
     const parts = taskArn.split(':task/')[1]?.split('/') ?? [];
     const cluster = parts.length === 2 ? parts[0] : undefined;
+    const [{ DescribeTasksCommand }, ecs] = await Promise.all([ecsSdk(), clientOf(this.deps.ecs)]);
     const tasks = await describeOrGone(() =>
-      this.deps.ecs.send(new DescribeTasksCommand({ tasks: [taskArn], ...(cluster ? { cluster } : {}) })),
+      ecs.send(new DescribeTasksCommand({ tasks: [taskArn], ...(cluster ? { cluster } : {}) })),
     );
     const task = tasks?.tasks?.[0];
     const override = validRole(task?.overrides?.taskRoleArn);
@@ -131,8 +147,9 @@ export class AwsWorkloadRoleResolver implements WorkloadRoleResolver {
   }
 
   private async definitionRole(taskDefinitionArn: string): Promise<string | undefined> {
+    const [{ DescribeTaskDefinitionCommand }, ecs] = await Promise.all([ecsSdk(), clientOf(this.deps.ecs)]);
     const def = await describeOrGone(() =>
-      this.deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })),
+      ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn })),
     );
     return validRole(def?.taskDefinition?.taskRoleArn);
   }

@@ -24,7 +24,7 @@ import {
   type CertificateRevocationResult,
   CertificateRevoker,
 } from '../adapters/certificate-revoker.ts';
-import { clients } from '../clients.ts';
+import { lazyClients } from '../clients.ts';
 import type { CredentialRecord } from '../schemas/credential.ts';
 import type { RevocationMessage } from '../schemas/revocation-message.ts';
 import type { ApplyOutcome, RevokerDeps } from './apply-revocation.ts';
@@ -42,7 +42,7 @@ export const CERTIFICATE_PROPAGATION =
 
 let defaultRevoker: CertificateRevoker | undefined;
 function sharedRevoker(): CertificateRevoker {
-  if (!defaultRevoker) defaultRevoker = new CertificateRevoker(clients.acmPca());
+  if (!defaultRevoker) defaultRevoker = new CertificateRevoker(lazyClients.acmPca);
   return defaultRevoker;
 }
 

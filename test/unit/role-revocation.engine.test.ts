@@ -1,0 +1,356 @@
+/**
+ * The revoker's batch engine for roles (applyRevocations), with in-memory registry, store and audit,
+ * and the real RolePolicyWriter over a STRICT IAM SEMANTICS ADAPTER: an in-memory IAM that enforces
+ * what moto does not (the size of a role's inline policies and of each managed policy, counted
+ * without whitespace, and the 5-version limit of managed policies). It can be set to a limit below
+ * AWS's, to prove the engine re-renders smaller when IAM refuses a size instead of leaving the role
+ * with its deny unwritten.
+ */
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeletePolicyVersionCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  LimitExceededException,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  ListRolePoliciesCommand,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import { entryKey, type StoredDenyEntry } from '../../lambdas/shared/adapters/revocation-store.ts';
+import {
+  INLINE_RENDER_LIMIT,
+  MANAGED_RENDER_LIMIT,
+  RolePolicyWriter,
+} from '../../lambdas/shared/adapters/role-policy-writer.ts';
+import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
+import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
+import type { RevocationMessage } from '../../lambdas/shared/schemas/revocation-message.ts';
+import { applyRevocations, type RevokerDeps } from '../../lambdas/shared/services/apply-revocation.ts';
+
+const ROLE = 'fleet';
+const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE}`;
+const ENDED_AT = '2024-05-01T12:00:00.000Z';
+const NOW = new Date('2024-05-01T12:00:05.000Z');
+
+const instanceId = (i: number) => `i-${(0xa0000000000000n + BigInt(i)).toString(16).padStart(17, '0')}`;
+const credentialId = (i: number) => `rs-${i.toString(16).padStart(24, '0')}`;
+
+function credential(i: number): CredentialRecord {
+  return {
+    credentialId: credentialId(i),
+    kind: 'role-session',
+    workloadId: `arn:aws:ec2:us-east-1:123456789012:instance/${instanceId(i)}`,
+    workloadKind: 'ec2',
+    status: 'revoking',
+    issuedAt: '2024-05-01T11:00:00.000Z',
+    expiresAt: '9999-12-31T00:00:00.000Z',
+    issuer: 'event',
+    account: '123456789012',
+    region: 'us-east-1',
+    roleArn: ROLE_ARN,
+    roleName: ROLE,
+    sessionName: instanceId(i),
+    endedAt: ENDED_AT,
+  };
+}
+
+function entry(i: number): StoredDenyEntry {
+  return {
+    sessionName: instanceId(i),
+    notAfter: ENDED_AT,
+    expiresAt: '2024-05-01T18:00:00.000Z',
+    reusableName: false,
+    workloadId: credential(i).workloadId,
+  };
+}
+
+/** Size as IAM counts it: the document without whitespace. */
+const iamSize = (text: string) => JSON.stringify(JSON.parse(text)).length;
+
+/**
+ * Strict IAM semantics adapter: enforces policy sizes (inline aggregate per role, per managed
+ * policy) and IAM's 5 versions per managed policy, which moto does not. `inlineLimit` and
+ * `managedLimit` default to AWS's quotas.
+ */
+function strictIam(limits: { inlineLimit?: number; managedLimit?: number } = {}) {
+  const inlineLimit = limits.inlineLimit ?? 10_240;
+  const managedLimit = limits.managedLimit ?? 6_144;
+  const inline = new Map<string, string>();
+  const managed = new Map<string, { versions: { id: string; doc: string; isDefault: boolean }[] }>();
+  const attached = new Set<string>();
+  const writes: string[] = [];
+  let refusals = 0;
+  const send = async (command: unknown) => {
+    const { input } = command as {
+      input: {
+        PolicyName: string;
+        PolicyDocument: string;
+        PolicyArn: string;
+        Path: string;
+        VersionId: string;
+      };
+    };
+    if (command instanceof ListRolePoliciesCommand) return { PolicyNames: [...inline.keys()] };
+    if (command instanceof GetRolePolicyCommand) return { PolicyDocument: inline.get(input.PolicyName) };
+    if (command instanceof ListAttachedRolePoliciesCommand) {
+      return { AttachedPolicies: [...attached].map((PolicyArn) => ({ PolicyArn })) };
+    }
+    if (command instanceof PutRolePolicyCommand) {
+      const others = [...inline].filter(([n]) => n !== input.PolicyName).map(([, d]) => iamSize(d));
+      if (iamSize(input.PolicyDocument) + others.reduce((a, b) => a + b, 0) > inlineLimit) {
+        refusals++;
+        throw new LimitExceededException({
+          message: `Maximum policy size of ${inlineLimit} bytes exceeded for role ${ROLE}`,
+          $metadata: {},
+        });
+      }
+      writes.push(`PutRolePolicy ${input.PolicyName}`);
+      inline.set(input.PolicyName, input.PolicyDocument);
+      return {};
+    }
+    if (command instanceof CreatePolicyCommand || command instanceof CreatePolicyVersionCommand) {
+      if (iamSize(input.PolicyDocument) > managedLimit) {
+        refusals++;
+        throw new LimitExceededException({
+          message: `Cannot exceed quota for PolicySize: ${managedLimit}`,
+          $metadata: {},
+        });
+      }
+      const arn =
+        command instanceof CreatePolicyCommand
+          ? `arn:aws:iam::123456789012:policy${input.Path}${input.PolicyName}`
+          : input.PolicyArn;
+      const policy = managed.get(arn) ?? { versions: [] };
+      if (command instanceof CreatePolicyCommand && managed.has(arn)) throw new Error('EntityAlreadyExists');
+      if (policy.versions.length >= 5)
+        throw new LimitExceededException({ message: '5 versions', $metadata: {} });
+      for (const v of policy.versions) v.isDefault = false;
+      policy.versions.push({
+        id: `v${policy.versions.length + 1}`,
+        doc: input.PolicyDocument,
+        isDefault: true,
+      });
+      managed.set(arn, policy);
+      writes.push(`${command.constructor.name.replace('Command', '')} ${arn.split('/').pop()}`);
+      return { Policy: { Arn: arn } };
+    }
+    if (command instanceof ListPolicyVersionsCommand) {
+      const policy = managed.get(input.PolicyArn);
+      if (!policy) throw new NoSuchEntityException({ message: 'no such policy', $metadata: {} });
+      return { Versions: policy.versions.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.isDefault })) };
+    }
+    if (command instanceof DeletePolicyVersionCommand) {
+      const policy = managed.get(input.PolicyArn);
+      if (policy) policy.versions = policy.versions.filter((v) => v.id !== input.VersionId);
+      writes.push(`DeletePolicyVersion ${input.PolicyArn.split('/').pop()}`);
+      return {};
+    }
+    if (command instanceof AttachRolePolicyCommand) {
+      attached.add(input.PolicyArn);
+      writes.push(`AttachRolePolicy ${input.PolicyArn.split('/').pop()}`);
+      return {};
+    }
+    throw new Error(`strict IAM adapter: ${(command as object).constructor.name} is not modelled`);
+  };
+  const documents = () => [
+    ...inline.values(),
+    ...[...managed.values()].map((p) => p.versions.find((v) => v.isDefault)?.doc ?? ''),
+  ];
+  return {
+    client: { send } as unknown as IAMClient,
+    inline,
+    managed,
+    writes,
+    documents,
+    refusals: () => refusals,
+  };
+}
+
+/** In-memory registry, store and audit: just what applyRevocations uses. */
+function fakeDeps(iam: IAMClient, credentials: CredentialRecord[]) {
+  const registry = new Map(credentials.map((c) => [c.credentialId, { ...c }]));
+  const entries = new Map<string, StoredDenyEntry>();
+  const meta = {
+    version: 0,
+    renderedVersion: 0,
+    policyHashes: {} as Record<string, string>,
+    unplacedKeys: [] as string[],
+  };
+  const audit: AuditRecordInput[] = [];
+  let loads = 0;
+  const deps = {
+    config: { SUNDOWN_MAX_SESSION_HOURS: { ec2: 6 } },
+    registry: {
+      getMany: async (ids: string[]) =>
+        ids.flatMap((id) => (registry.has(id) ? [{ ...registry.get(id) }] : [])),
+      transitionMany: async (
+        reqs: { credentialId: string; from: string[]; to: string; fields?: object }[],
+      ) => {
+        const moved = new Set<string>();
+        for (const r of reqs) {
+          const c = registry.get(r.credentialId);
+          if (!c || !r.from.includes(c.status)) continue;
+          Object.assign(c, r.fields ?? {}, { status: r.to });
+          moved.add(r.credentialId);
+        }
+        return moved;
+      },
+    },
+    store: {
+      addEntries: async (_arn: string, added: StoredDenyEntry[]) => {
+        for (const e of added) entries.set(entryKey(e), e);
+        meta.version++;
+        return meta.version;
+      },
+      load: async () => {
+        loads++;
+        return {
+          entries: [...entries.values()],
+          iamWrites: 0,
+          charsUsed: 0,
+          charsCapacity: 0,
+          unplaced: 0,
+          ...meta,
+        };
+      },
+      markRendered: async (
+        _arn: string,
+        version: number,
+        stats: { policyHashes?: Record<string, string> },
+      ) => {
+        if (version <= meta.renderedVersion) return;
+        meta.renderedVersion = version;
+        meta.policyHashes = stats.policyHashes ?? {};
+      },
+      deleteEntries: async () => undefined,
+    },
+    audit: { append: async (r: AuditRecordInput) => audit.push(r) },
+    rolePolicies: new RolePolicyWriter(iam),
+    actor: { type: 'function', name: 'revoker' },
+    now: () => NOW,
+  } as unknown as RevokerDeps;
+  return { deps, registry, audit, addEntries: deps.store.addEntries, loads: () => loads };
+}
+
+function roleMessage(version: number, ids: string[]): RevocationMessage {
+  return { target: 'role', roleArn: ROLE_ARN, version, credentialIds: ids };
+}
+
+describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
+  it('renders a role named by several messages of a batch once, and settles every credential', async () => {
+    // Prepare: three WorkloadEnded batches' messages for one role arrive in one revoker batch.
+    const iam = strictIam();
+    const f = fakeDeps(iam.client, [1, 2, 3, 4, 5, 6].map(credential));
+    const v1 = await f.addEntries(ROLE_ARN, [entry(1), entry(2)]);
+    const v2 = await f.addEntries(ROLE_ARN, [entry(3), entry(4)]);
+    const v3 = await f.addEntries(ROLE_ARN, [entry(5), entry(6)]);
+
+    // Act
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      { id: 'm1', message: roleMessage(v1, [credentialId(1), credentialId(2)]) },
+      { id: 'm2', message: roleMessage(v2, [credentialId(3), credentialId(4)]) },
+      { id: 'm3', message: roleMessage(v3, [credentialId(5), credentialId(6)]) },
+    ]);
+
+    // Assess: one deny-set read, one IAM write, six revoked, audited as one batch.
+    expect(errors.size).toBe(0);
+    expect(f.loads()).toBe(1);
+    expect(iam.writes).toEqual(['PutRolePolicy SundownRevokedSessions']);
+    expect(outcome.revoked).toHaveLength(6);
+    expect([...f.registry.values()].every((c) => c.status === 'revoked')).toBe(true);
+    expect(f.audit.filter((r) => r.type === 'revoked')).toHaveLength(6);
+  });
+
+  it('keeps 5% headroom under IAM limits, and rewrites only the overflow policy whose content changed', async () => {
+    // Prepare: enough entries to need the inline policy and two managed ones.
+    const iam = strictIam();
+    const first = Array.from({ length: 600 }, (_, i) => i + 1);
+    const f = fakeDeps(iam.client, [...first, 601, 602].map(credential));
+    const v1 = await f.addEntries(ROLE_ARN, first.map(entry));
+    await applyRevocations(f.deps, [{ id: 'm1', message: roleMessage(v1, first.map(credentialId)) }]);
+    const firstWrites = [...iam.writes];
+    iam.writes.length = 0;
+
+    // Act: two more ends on the role; their entries sort last, into the last managed policy.
+    const v2 = await f.addEntries(ROLE_ARN, [entry(601), entry(602)]);
+    await applyRevocations(f.deps, [
+      { id: 'm2', message: roleMessage(v2, [credentialId(601), credentialId(602)]) },
+    ]);
+
+    // Assess
+    expect(firstWrites).toContain('PutRolePolicy SundownRevokedSessions');
+    expect(firstWrites.filter((w) => w.startsWith('CreatePolicy '))).toHaveLength(1);
+    expect(iam.writes).toEqual(['CreatePolicyVersion sundown-fleet-1']);
+    for (const text of iam.inline.values()) expect(iamSize(text)).toBeLessThanOrEqual(INLINE_RENDER_LIMIT);
+    for (const policy of iam.managed.values()) {
+      for (const v of policy.versions) expect(iamSize(v.doc)).toBeLessThanOrEqual(MANAGED_RENDER_LIMIT);
+    }
+    expect([...f.registry.values()].every((c) => c.status === 'revoked')).toBe(true);
+    const denied = iam.documents().join('\n');
+    for (const i of [1, 300, 600, 601, 602]) expect(denied).toContain(`"*:${instanceId(i)}"`);
+  });
+
+  it('re-renders smaller when IAM refuses a size, audits it, and leaves no entry unwritten', async () => {
+    // Prepare: an IAM that counts 8,000 as its inline limit (below Sundown's 9,728 render budget).
+    const iam = strictIam({ inlineLimit: 8_000 });
+    const ids = Array.from({ length: 380 }, (_, i) => i + 1);
+    const f = fakeDeps(iam.client, ids.map(credential));
+    const v1 = await f.addEntries(ROLE_ARN, ids.map(entry));
+
+    // Act
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      { id: 'm1', message: roleMessage(v1, ids.map(credentialId)) },
+    ]);
+
+    // Assess: refused at least once, then everything written within the strict limits.
+    expect(errors.size).toBe(0);
+    expect(iam.refusals()).toBeGreaterThan(0);
+    expect(outcome.revoked).toHaveLength(380);
+    const resized = f.audit.filter((r) => r.type === 'policy-resized');
+    expect(resized.length).toBeGreaterThan(0);
+    expect(resized[0]?.reason).toMatch(/refused a deny policy of .*fleet for its size/);
+    const inlineTotal = [...iam.inline.values()].reduce((n, d) => n + iamSize(d), 0);
+    expect(inlineTotal).toBeLessThanOrEqual(8_000);
+    const denied = iam.documents().join('\n');
+    for (const i of ids) expect(denied).toContain(`"*:${instanceId(i)}"`);
+  });
+
+  it('fails only the messages of a group that failed; other roles of the batch are applied', async () => {
+    // Prepare: IAM refuses every write for one role with a non-size error.
+    const iam = strictIam();
+    const broken = {
+      send: async (command: unknown) => {
+        const input = (command as { input: { RoleName?: string } }).input;
+        if (command instanceof PutRolePolicyCommand && input.RoleName === 'broken') {
+          throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        }
+        return iam.client.send(command as never);
+      },
+    } as unknown as IAMClient;
+    const f = fakeDeps(broken, [credential(1)]);
+    const v1 = await f.addEntries(ROLE_ARN, [entry(1)]);
+
+    // Act
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      {
+        id: 'bad',
+        message: {
+          target: 'role',
+          roleArn: 'arn:aws:iam::123456789012:role/broken',
+          version: 1,
+          credentialIds: [],
+        },
+      },
+      { id: 'good', message: roleMessage(v1, [credentialId(1)]) },
+    ]);
+
+    // Assess
+    expect([...errors.keys()]).toEqual(['bad']);
+    expect(outcome.revoked).toEqual([credentialId(1)]);
+  });
+});
