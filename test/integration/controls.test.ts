@@ -12,7 +12,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RevocationStore } from '../../lambdas/shared/adapters/revocation-store.ts';
+import { RevocationStore } from '../../lambdas/revocation/store.ts';
+import { INLINE_RENDER_LIMIT } from '../../lambdas/revocation/role-sessions/policy-writer.ts';
+import { type PolicyDocument, policySize } from '../../lambdas/shared/domain/deny-policy.ts';
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { localWorkdir, runCli } from './cli.ts';
@@ -111,7 +113,19 @@ describe('capacity overflow', () => {
     const managed = (attached.AttachedPolicies ?? []).filter((p) =>
       p.PolicyArn?.includes(':policy/sundown/'),
     );
-    expect(inline.length).toBeGreaterThanOrEqual(400);
+    const inlineDoc = JSON.parse(
+      decodeURIComponent(
+        (
+          await sd.iam.send(
+            new GetRolePolicyCommand({ RoleName: 'big-fleet', PolicyName: 'SundownRevokedSessions' }),
+          )
+        ).PolicyDocument ?? '',
+      ),
+    ) as PolicyDocument;
+    // Inline first, filled up to the revoker's render limit (IAM's 10,240 less 5% headroom: ~397 IDs).
+    expect(policySize(inlineDoc)).toBeLessThanOrEqual(INLINE_RENDER_LIMIT);
+    expect(policySize(inlineDoc)).toBeGreaterThan(INLINE_RENDER_LIMIT - 100);
+    expect(inline.length).toBeGreaterThanOrEqual(390);
     expect(managed.length).toBeGreaterThanOrEqual(1);
     const managedValues: string[] = [];
     const managedDocs: unknown[] = [];
@@ -132,15 +146,6 @@ describe('capacity overflow', () => {
 
     // The documents as IAM holds them, evaluated by an independent IAM evaluator: a session whose deny
     // sits in a managed policy is denied, and only because of it; a live session of the role is allowed.
-    const inlineDoc = JSON.parse(
-      decodeURIComponent(
-        (
-          await sd.iam.send(
-            new GetRolePolicyCommand({ RoleName: 'big-fleet', PolicyName: 'SundownRevokedSessions' }),
-          )
-        ).PolicyDocument ?? '',
-      ),
-    ) as unknown;
     const inManaged = (managedValues[managedValues.length - 1] as string).slice(2);
     const issuedBefore = new Date(Date.parse(endedAt) - 60_000).toISOString().replace('.000Z', 'Z');
     const evaluate = (policies: unknown[], sessionName: string, issuedAt = issuedBefore) =>
