@@ -8,17 +8,18 @@ import {
   DeleteUserPolicyCommand,
   type IAMClient,
   IAMServiceException,
+  ListAccessKeysCommand,
   NoSuchEntityException,
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import type { StoredDenyEntry } from '../../lambdas/shared/adapters/revocation-store.ts';
-import { entryKey } from '../../lambdas/shared/adapters/revocation-store.ts';
-import { UserPolicyWriter } from '../../lambdas/shared/adapters/user-policy-writer.ts';
+import type { StoredDenyEntry } from '../../lambdas/revocation/store.ts';
+import { entryKey } from '../../lambdas/revocation/store.ts';
+import { UserPolicyWriter } from '../../lambdas/revocation/access-keys/policy-writer.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { keyEntryName, revokeUser, type UserRevokerDeps } from '../../lambdas/shared/services/revoke-user.ts';
+import { keyEntryName, revokeUser, type UserRevokerDeps } from '../../lambdas/revocation/access-keys/revoke.ts';
 
 const USER = 'ci-bot';
 const USER_ARN = `arn:aws:iam::123456789012:user/${USER}`;
@@ -115,8 +116,26 @@ function iamError(name: string): IAMServiceException {
 
 describe('revokeUser', () => {
   it('deactivates exactly the recorded key, denies sessions up to the deactivation, and settles it', async () => {
-    // Prepare
-    const fake = fakeDeps([credential()], ok);
+    // Prepare: the user has a second key, recorded for a workload that is still running, and IAM would
+    // list both; only the ended workload's key may be touched.
+    const live = credential({
+      credentialId: 'ak-000000000000000000000002',
+      accessKeyId: KEY_LIVE,
+      workloadId: 'ci/job-2',
+      status: 'active',
+      endedAt: undefined,
+    });
+    const fake = fakeDeps([credential(), live], async (command) =>
+      command instanceof ListAccessKeysCommand
+        ? {
+            AccessKeyMetadata: [KEY_ENDED, KEY_LIVE].map((AccessKeyId) => ({
+              UserName: USER,
+              AccessKeyId,
+              Status: 'Active',
+            })),
+          }
+        : {},
+    );
     const version = await endWorkloadEntry(fake.deps);
 
     // Act
@@ -132,7 +151,9 @@ describe('revokeUser', () => {
     expect(updates.map((c) => (c as UpdateAccessKeyCommand).input)).toEqual([
       { UserName: USER, AccessKeyId: KEY_ENDED, Status: 'Inactive' },
     ]);
-    expect(JSON.stringify(fake.calls)).not.toContain(KEY_LIVE);
+    // The live key is known to the registry and to IAM, yet no call names it and it stays active.
+    expect(JSON.stringify(fake.calls.map((c) => (c as { input?: unknown }).input))).not.toContain(KEY_LIVE);
+    expect(fake.registry.get('ak-000000000000000000000002')?.status).toBe('active');
     const put = fake.calls.find((c) => c instanceof PutUserPolicyCommand) as PutUserPolicyCommand;
     expect(put.input.PolicyName).toBe('SundownRevokedSessions');
     const doc = JSON.parse(put.input.PolicyDocument as string);
@@ -225,22 +246,37 @@ describe('revokeUser', () => {
   });
 
   it('fails a deactivated key whose sessions could not be denied, naming both facts', async () => {
+    // Prepare: the key can be deactivated, but the user's inline policy quota is full.
     const fake = fakeDeps([credential()], async (command) => {
       if (command instanceof PutUserPolicyCommand) throw iamError('LimitExceeded');
       return {};
     });
     const version = await endWorkloadEntry(fake.deps);
 
-    await revokeUser(fake.deps, {
+    // Act
+    const outcome = await revokeUser(fake.deps, {
       target: 'user',
       userArn: USER_ARN,
       version,
       credentialIds: ['ak-000000000000000000000001'],
     });
 
-    expect(fake.registry.get('ak-000000000000000000000001')?.statusReason).toMatch(
-      /was deactivated, but sessions minted from it are not denied: .*2048 characters/,
+    // Assess: the key really was deactivated (the first fact), the deny really failed (the second),
+    // and the credential is failed, not revoked, with both facts in its reason and its audit record.
+    const updates = fake.calls.filter((c) => c instanceof UpdateAccessKeyCommand) as UpdateAccessKeyCommand[];
+    expect(updates.map((c) => c.input)).toEqual([
+      { UserName: USER, AccessKeyId: KEY_ENDED, Status: 'Inactive' },
+    ]);
+    expect(fake.calls.filter((c) => c instanceof PutUserPolicyCommand)).toHaveLength(1);
+    expect(outcome).toEqual({ iamWrites: 1, revoked: [], failed: ['ak-000000000000000000000001'] });
+    const record = fake.registry.get('ak-000000000000000000000001');
+    expect(record?.status).toBe('failed');
+    expect(record?.statusReason).toMatch(
+      /^access key AKIAENDEDKEY00000001 was deactivated, but sessions minted from it are not denied: .*2048 characters/,
     );
+    const failed = fake.audit.filter((r) => r.type === 'failed');
+    expect(failed.map((r) => r.reason)).toEqual([record?.statusReason]);
+    expect(fake.audit.filter((r) => r.type === 'revoked')).toEqual([]);
   });
 
   it('throws a transient failure so the queue retries, leaving the credential revoking', async () => {

@@ -8,7 +8,7 @@
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { ListOptions } from '../../lambdas/shared/adapters/credential-registry.ts';
-import { entryKey, type StoredDenyEntry } from '../../lambdas/shared/adapters/revocation-store.ts';
+import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import type { LastSweep, SweepCursors } from '../../lambdas/shared/adapters/sweep-state.ts';
 import type { Liveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
 import type { Workload } from '../../lambdas/shared/domain/workload-id.ts';
@@ -213,7 +213,7 @@ describe('sweep', () => {
 
     expect(report.dryRun).toBe(true);
     expect(report.counts).toMatchObject({ 'missed-end': 1, expired: 1 });
-    expect(report.findings.every((x) => x.action === 'none (dry run)')).toBe(true);
+    expect(report.findings.map((x) => x.action)).toEqual(['none (dry run)', 'none (dry run)']);
     expect([...f.registry.values()].map((c) => c.status)).toEqual(['active', 'active']);
     expect(f.audit).toEqual([]);
     expect(f.sent).toEqual([]);
