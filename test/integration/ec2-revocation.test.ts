@@ -53,7 +53,9 @@ describe('EC2 instances on one role', () => {
     );
     expect(records.map((r) => r.map((c) => c.status))).toEqual([['revoked'], ['revoked'], ['active']]);
     const revoked = records[0]?.[0];
-    expect(revoked?.revokedAt).toBeDefined();
+    const revokedAt = Date.parse(revoked?.revokedAt ?? '');
+    expect(revokedAt).toBeGreaterThanOrEqual(endedAt.getTime());
+    expect(revokedAt).toBeLessThanOrEqual(Date.now());
     expect(revoked?.endedAt).toBe(endedAt.toISOString());
   });
 
