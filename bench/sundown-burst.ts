@@ -14,7 +14,7 @@ import {
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { workloadIndexItems } from '../lambdas/shared/adapters/credential-registry.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
-import { INLINE_POLICY_NAME } from '../lambdas/shared/adapters/role-policy-writer.ts';
+import { INLINE_POLICY_NAME } from '../lambdas/revocation/role-sessions/policy-writer.ts';
 import { policyTextSize } from '../lambdas/shared/domain/deny-policy.ts';
 import { credentialIdFor, normalizeWorkloadId } from '../lambdas/shared/domain/workload-id.ts';
 import { type CredentialRecord, CredentialRecordSchema } from '../lambdas/shared/schemas/credential.ts';

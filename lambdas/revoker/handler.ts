@@ -7,21 +7,21 @@
  * its credentials are left `failed` (audited) before the DLQ takes it.
  */
 import type { Context, SQSEvent } from 'aws-lambda';
+import { UserPolicyWriter } from '../revocation/access-keys/policy-writer.ts';
+import type { UserRevokerDeps } from '../revocation/access-keys/revoke.ts';
+import { CertificateRevoker } from '../revocation/certificates/pca.ts';
+import type { CertificateRevokerDeps } from '../revocation/certificates/revoke.ts';
+import { applyRevocations, markFailed, type RevocationWork } from '../revocation/index.ts';
+import { RevocationMessageSchema } from '../revocation/messages.ts';
+import { RolePolicyWriter } from '../revocation/role-sessions/policy-writer.ts';
 import { appendAll } from '../shared/adapters/audit-log.ts';
-import { CertificateRevoker } from '../shared/adapters/certificate-revoker.ts';
-import { RolePolicyWriter } from '../shared/adapters/role-policy-writer.ts';
-import { UserPolicyWriter } from '../shared/adapters/user-policy-writer.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
-import { RevocationMessageSchema } from '../shared/schemas/revocation-message.ts';
-import { applyRevocations, markFailed, type RevocationWork } from '../shared/services/apply-revocation.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
-import type { CertificateRevokerDeps } from '../shared/services/revoke-certificates.ts';
-import type { UserRevokerDeps } from '../shared/services/revoke-user.ts';
 
 const deps: UserRevokerDeps & CertificateRevokerDeps = {
   ...buildDeps('revoker'),

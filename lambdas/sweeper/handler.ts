@@ -13,7 +13,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
-import { IamDenyPolicyReader } from '../shared/adapters/deny-policy-reader.ts';
+import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';

@@ -13,7 +13,7 @@ import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
-import { endWorkloads, type WorkloadEnded } from '../shared/services/end-workload.ts';
+import { endWorkloads, type WorkloadEnded } from '../revocation/intake.ts';
 import { type RegistrationRequest, recordRegistrations } from '../shared/services/record-credential.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
 

@@ -6,7 +6,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REVOCATIONS_BY_NEXT_EXPIRY } from '../../lambdas/shared/adapters/revocation-store.ts';
+import { REVOCATIONS_BY_NEXT_EXPIRY } from '../../lambdas/revocation/store.ts';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import {

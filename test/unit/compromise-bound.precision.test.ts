@@ -20,7 +20,7 @@ import {
   renderDenyPolicies,
 } from '../../lambdas/shared/domain/deny-policy.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { roleDenyEntryFor } from '../../lambdas/shared/services/end-workload.ts';
+import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE_ID = 'AROAEXAMPLEROLEID5678';

@@ -4,7 +4,7 @@
  * sets the stack's alarms and dashboard name (lib/constructs/monitoring.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PrincipalMeta } from '../../lambdas/shared/adapters/revocation-store.ts';
+import type { PrincipalMeta } from '../../lambdas/revocation/store.ts';
 import { recordMetric } from '../../lambdas/shared/powertools.ts';
 import { nearestCapacity, percentile } from '../../lambdas/shared/services/status.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lib/constructs/monitoring.ts';

@@ -10,13 +10,13 @@ import {
   type RevokeCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
 import { describe, expect, it } from 'vitest';
-import { apiSerial, CertificateRevoker } from '../../lambdas/shared/adapters/certificate-revoker.ts';
+import { apiSerial, CertificateRevoker } from '../../lambdas/revocation/certificates/pca.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 import {
   type CertificateRevokerDeps,
   revokeCertificates,
-} from '../../lambdas/shared/services/revoke-certificates.ts';
+} from '../../lambdas/revocation/certificates/revoke.ts';
 
 const CA =
   'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';

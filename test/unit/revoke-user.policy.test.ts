@@ -6,12 +6,12 @@
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { USER_INLINE_POLICY_LIMIT } from '../../lambdas/shared/adapters/user-policy-writer.ts';
+import { USER_INLINE_POLICY_LIMIT } from '../../lambdas/revocation/access-keys/policy-writer.ts';
 import { type DenyEntry, InvalidDenyEntryError } from '../../lambdas/shared/domain/deny-policy.ts';
 import {
   renderUserSessionsPolicy,
   type UserSessionsPolicy,
-} from '../../lambdas/shared/services/revoke-user.ts';
+} from '../../lambdas/revocation/access-keys/revoke.ts';
 
 const ACCOUNT = '123456789012';
 

@@ -6,7 +6,7 @@
  */
 import type { AuditLog } from '../adapters/audit-log.ts';
 import type { CredentialRegistry } from '../adapters/credential-registry.ts';
-import type { PrincipalMeta, RevocationStore } from '../adapters/revocation-store.ts';
+import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
 import type { LastSweep, SweepStateStore } from '../adapters/sweep-state.ts';
 import type { TrailsRead } from '../adapters/trail-status.ts';
 import type { CredentialKind } from '../schemas/credential.ts';

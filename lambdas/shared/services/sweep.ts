@@ -26,25 +26,25 @@
  * last-run summary. The pure decisions are exported for tests; AWS is reached only through ports.
  */
 import { randomUUID } from 'node:crypto';
-import type { AccessKeyUsage, KeyUsage } from '../adapters/access-key-usage.ts';
-import type { DenyPolicyReader } from '../adapters/deny-policy-reader.ts';
-import { entryKey, type PrincipalState, type StoredDenyEntry } from '../adapters/revocation-store.ts';
-import type { LastSweep, SweepCursors, SweepStateStore } from '../adapters/sweep-state.ts';
-import type { Liveness, WorkloadLiveness } from '../adapters/workload-liveness.ts';
-import type { Trigger } from '../domain/classify-event.ts';
-import { credentialIdFor, normalizeWorkloadId, type Workload } from '../domain/workload-id.ts';
-import type { CredentialRecord } from '../schemas/credential.ts';
-import type { RevocationMessage } from '../schemas/revocation-message.ts';
-import type { MetricsSink } from './apply-revocation.ts';
-import { auditCredential, auditTrigger } from './audit-helpers.ts';
-import type { ServiceDeps } from './deps.ts';
+import type { MetricsSink } from '../../revocation/index.ts';
 import {
   endWorkload,
   endWorkloads,
   RECONCILIATION_SOURCE,
   roleDenyEntryFor,
   sendRevocations,
-} from './end-workload.ts';
+} from '../../revocation/intake.ts';
+import type { RevocationMessage } from '../../revocation/messages.ts';
+import type { DenyPolicyReader } from '../../revocation/role-sessions/policy-reader.ts';
+import { entryKey, type PrincipalState, type StoredDenyEntry } from '../../revocation/store.ts';
+import type { AccessKeyUsage, KeyUsage } from '../adapters/access-key-usage.ts';
+import type { LastSweep, SweepCursors, SweepStateStore } from '../adapters/sweep-state.ts';
+import type { Liveness, WorkloadLiveness } from '../adapters/workload-liveness.ts';
+import type { Trigger } from '../domain/classify-event.ts';
+import { credentialIdFor, normalizeWorkloadId, type Workload } from '../domain/workload-id.ts';
+import type { CredentialRecord } from '../schemas/credential.ts';
+import { auditCredential, auditTrigger } from './audit-helpers.ts';
+import type { ServiceDeps } from './deps.ts';
 import { OPEN_ENDED } from './record-credential.ts';
 
 export const FINDING_KINDS = [

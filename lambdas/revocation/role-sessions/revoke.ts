@@ -1,121 +1,24 @@
 /**
- * The revoker's work for one message (messages of one principal arrive in
- * order, one at a time: FIFO message group = principal).
- *
- * Roles: render the principal's whole deny set from DynamoDB and write it,
- * unless a render at or past this message's version already did (that is
- * what coalesces a burst into a handful of IAM writes). Then move each of the
- * message's credentials `revoking -> revoked`, audited with time-to-revoke.
+ * Revoking role sessions: render the role's whole deny set from DynamoDB and write what changed
+ * (one render per role per revoker batch), then settle the batch's credentials together.
  */
-
-import { appendAll } from '../adapters/audit-log.ts';
-import { entryKey } from '../adapters/revocation-store.ts';
-import { isPolicySizeError, type RolePolicyWriter } from '../adapters/role-policy-writer.ts';
-import { pruneEntries, renderDenyPolicies } from '../domain/deny-policy.ts';
-import type { AuditRecordInput } from '../schemas/audit-record.ts';
-import type { CredentialRecord } from '../schemas/credential.ts';
-import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
-import { auditCredential, credentialAudit } from './audit-helpers.ts';
-import type { ServiceDeps } from './deps.ts';
-import { revokeCertificates } from './revoke-certificates.ts';
-import { revokeUser } from './revoke-user.ts';
-
-/**
- * Where services record metrics. `dimensions` adds a breakdown (e.g. kind and outcome); the metric
- * is always recorded without it as well, so alarms can watch the total.
- */
-export type MetricsSink = (
-  name: string,
-  value: number,
-  unit: 'Count' | 'Milliseconds' | 'Percent',
-  dimensions?: Record<string, string>,
-) => void;
-
-export interface RevokerDeps extends ServiceDeps {
-  rolePolicies: RolePolicyWriter;
-  metricsSink?: MetricsSink;
-}
-
-/** The earliest expiry among deny entries (ISO strings sort in time order); undefined for none. */
-export function earliestExpiry(entries: readonly { expiresAt: string }[]): string | undefined {
-  let earliest: string | undefined;
-  for (const e of entries) if (earliest === undefined || e.expiresAt < earliest) earliest = e.expiresAt;
-  return earliest;
-}
-
-export interface ApplyOutcome {
-  iamWrites: number;
-  revoked: string[];
-  failed: string[];
-}
+import { appendAll } from '../../shared/adapters/audit-log.ts';
+import { pruneEntries, renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
+import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
+import type { CredentialRecord } from '../../shared/schemas/credential.ts';
+import { credentialAudit } from '../../shared/services/audit-helpers.ts';
+import type { RevocationMessage } from '../messages.ts';
+import { entryKey } from '../store.ts';
+import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from '../types.ts';
+import { isPolicySizeError, type RolePolicyWriter } from './policy-writer.ts';
 
 type RoleMessage = Extract<RevocationMessage, { target: 'role' }>;
-
-/** One message of a revoker batch, by its SQS message ID. */
-export interface RevocationWork {
-  id: string;
-  message: RevocationMessage;
-}
-
-/**
- * The revoker's batch: messages are grouped by the principal (or CA) they change and each group is
- * applied once, so a batch costs one deny-set read, one render and at most one write per changed
- * policy per role, however many messages name the role. Returns the error of each message whose
- * group failed (those are retried); groups are independent, so one role's failure holds up no other.
- */
-export async function applyRevocations(
-  deps: RevokerDeps & Parameters<typeof revokeUser>[0] & Parameters<typeof revokeCertificates>[0],
-  work: readonly RevocationWork[],
-): Promise<{ errors: Map<string, unknown>; outcome: ApplyOutcome }> {
-  const groups = new Map<string, RevocationWork[]>();
-  for (const item of work) {
-    const key = `${messageGroupOf(item.message)}|${item.message.target === 'certificate' ? item.message.revocationReason : ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), item]);
-  }
-  const errors = new Map<string, unknown>();
-  const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
-  // Groups change different principals: independent, so they run side by side.
-  await Promise.all(
-    [...groups.values()].map(async (items) => {
-      try {
-        const result = await applyRevocation(deps, mergeMessages(items.map((i) => i.message)));
-        outcome.iamWrites += result.iamWrites;
-        outcome.revoked.push(...result.revoked);
-        outcome.failed.push(...result.failed);
-      } catch (err) {
-        for (const item of items) errors.set(item.id, err);
-      }
-    }),
-  );
-  return { errors, outcome };
-}
-
-/** Messages of one target as one: every credential they name, the newest version. */
-function mergeMessages(messages: readonly RevocationMessage[]): RevocationMessage {
-  const [first, ...rest] = messages as [RevocationMessage, ...RevocationMessage[]];
-  const ids = [...new Set(messages.flatMap((m) => m.credentialIds))];
-  if (rest.length === 0) return first;
-  if (first.target === 'certificate') return { ...first, credentialIds: ids };
-  const version = Math.max(...messages.map((m) => ('version' in m ? m.version : 0)));
-  return { ...first, version, credentialIds: ids };
-}
-
-export async function applyRevocation(deps: RevokerDeps, message: RevocationMessage): Promise<ApplyOutcome> {
-  switch (message.target) {
-    case 'role':
-      return applyRoleRevocation(deps, message);
-    case 'user':
-      return revokeUser(deps, message);
-    case 'certificate':
-      return revokeCertificates(deps, message);
-  }
-}
 
 /** Re-renders with smaller budgets when IAM refuses a document for its size, at most this often. */
 const MAX_SIZE_RETRIES = 3;
 const SIZE_RETRY_FACTOR = 0.9;
 
-async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Promise<ApplyOutcome> {
+export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage): Promise<ApplyOutcome> {
   const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
   const audits: AuditRecordInput[] = [];
   const { roleArn } = message;
@@ -276,32 +179,4 @@ async function applyRoleRevocation(deps: RevokerDeps, message: RoleMessage): Pro
 
 function errorText(err: unknown): string {
   return `${(err as Error)?.name ?? 'Error'}: ${String((err as Error)?.message ?? err).slice(0, 200)}`;
-}
-
-/**
- * After the last delivery attempt failed: leave the credentials in `failed`, audited, before the DLQ
- * takes the message. Returns the credentials it moved to `failed`.
- */
-export async function markFailed(
-  deps: ServiceDeps,
-  message: RevocationMessage,
-  error: unknown,
-): Promise<CredentialRecord[]> {
-  const failed: CredentialRecord[] = [];
-  const reason = `revocation failed after retries: ${(error as Error)?.name ?? 'Error'}: ${String((error as Error)?.message ?? error).slice(0, 300)}`;
-  for (const credentialId of message.credentialIds) {
-    const credential = await deps.registry.transition(credentialId, ['revoking'], 'failed', {
-      statusReason: reason,
-    });
-    if (credential) {
-      await auditCredential(deps, credential, {
-        type: 'failed',
-        outcome: 'error',
-        reason,
-        details: { dlq: true },
-      });
-      failed.push(credential);
-    }
-  }
-  return failed;
 }

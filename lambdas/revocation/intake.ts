@@ -9,17 +9,17 @@
  */
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { appendAll } from '../adapters/audit-log.ts';
-import type { TransitionRequest } from '../adapters/credential-registry.ts';
-import type { StoredDenyEntry } from '../adapters/revocation-store.ts';
-import type { Classification } from '../domain/classify-event.ts';
-import type { MaxSessionHoursConfig } from '../runtime-config.ts';
-import type { AuditRecordInput } from '../schemas/audit-record.ts';
-import type { CredentialRecord, CredentialStatus } from '../schemas/credential.ts';
-import { messageGroupOf, type RevocationMessage } from '../schemas/revocation-message.ts';
-import { auditTrigger, credentialAudit } from './audit-helpers.ts';
-import type { ServiceDeps } from './deps.ts';
-import { recordDiscoveredSession } from './record-credential.ts';
+import { appendAll } from '../shared/adapters/audit-log.ts';
+import type { TransitionRequest } from '../shared/adapters/credential-registry.ts';
+import type { Classification } from '../shared/domain/classify-event.ts';
+import type { MaxSessionHoursConfig } from '../shared/runtime-config.ts';
+import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
+import type { CredentialRecord, CredentialStatus } from '../shared/schemas/credential.ts';
+import { auditTrigger, credentialAudit } from '../shared/services/audit-helpers.ts';
+import type { ServiceDeps } from '../shared/services/deps.ts';
+import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
+import { messageGroupOf, type RevocationMessage } from './messages.ts';
+import type { StoredDenyEntry } from './store.ts';
 
 export type WorkloadEnded = Extract<Classification, { kind: 'workload-ended' }>;
 

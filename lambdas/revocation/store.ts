@@ -12,9 +12,9 @@
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DenyEntry } from '../domain/deny-policy.ts';
-import { batchWriteAll } from './dynamo-batch.ts';
-import { decodeCursor, encodeCursor } from './page-cursor.ts';
+import { batchWriteAll } from '../shared/adapters/dynamo-batch.ts';
+import { decodeCursor, encodeCursor } from '../shared/adapters/page-cursor.ts';
+import type { DenyEntry } from '../shared/domain/deny-policy.ts';
 
 const META = '#meta';
 

@@ -23,24 +23,24 @@
  * Not implemented: deleting deactivated keys after a grace period (`deleteKeysAfterHours`). It needs a
  * deployment setting (lib/config.ts, runtime-config.ts, the stack's environment) and a delayed
  * trigger longer than SQS's 15-minute delay (an EventBridge Scheduler one-off schedule or a periodic
- * sweep over `revoked` access keys); `iam:DeleteAccessKey` is already granted to the revoker.
+ * sweep over `revoked` access keys); `iam:DeleteAccessKey` would then have to be granted to the revoker (it is not today).
  */
 
-import { entryKey, type StoredDenyEntry } from '../adapters/revocation-store.ts';
+import { clients } from '../../shared/clients.ts';
+import { formatBound } from '../../shared/domain/deny-policy/document.ts';
+import { parseInstant } from '../../shared/domain/deny-policy/entry.ts';
+import { type DenyEntry, pruneEntries } from '../../shared/domain/deny-policy.ts';
+import type { CredentialRecord } from '../../shared/schemas/credential.ts';
+import { auditCredential } from '../../shared/services/audit-helpers.ts';
+import type { RevocationMessage } from '../messages.ts';
+import { entryKey, type StoredDenyEntry } from '../store.ts';
+import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from '../types.ts';
 import {
   USER_INLINE_POLICY_LIMIT,
   USER_INLINE_POLICY_NAME,
   UserPolicyWriter,
   UserRevocationRefused,
-} from '../adapters/user-policy-writer.ts';
-import { clients } from '../clients.ts';
-import { formatBound } from '../domain/deny-policy/document.ts';
-import { parseInstant } from '../domain/deny-policy/entry.ts';
-import { type DenyEntry, pruneEntries } from '../domain/deny-policy.ts';
-import type { CredentialRecord } from '../schemas/credential.ts';
-import type { RevocationMessage } from '../schemas/revocation-message.ts';
-import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from './apply-revocation.ts';
-import { auditCredential } from './audit-helpers.ts';
+} from './policy-writer.ts';
 
 export type UserMessage = Extract<RevocationMessage, { target: 'user' }>;
 

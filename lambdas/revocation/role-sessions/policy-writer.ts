@@ -31,7 +31,7 @@ import {
   type RenderedPolicies,
   type RenderOptions,
   ROLE_INLINE_POLICY_LIMIT,
-} from '../domain/deny-policy.ts';
+} from '../../shared/domain/deny-policy.ts';
 
 /**
  * Sundown never packs a policy to IAM's exact limit: it renders into 95% of it, so a difference

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CREDENTIAL_ID_PATTERN } from '../domain/workload-id.ts';
-import { CaArnSchema, RoleArnSchema } from './credential.ts';
+import { CREDENTIAL_ID_PATTERN } from '../shared/domain/workload-id.ts';
+import { CaArnSchema, RoleArnSchema } from '../shared/schemas/credential.ts';
 
 const CredentialIds = z.array(z.string().regex(CREDENTIAL_ID_PATTERN)).min(1).max(500);
 /**

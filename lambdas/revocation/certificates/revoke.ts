@@ -19,16 +19,12 @@
  * 30 minutes later) or OCSP (up to 60 minutes), which the audit record says.
  */
 
-import {
-  CertificateRevocationRefused,
-  type CertificateRevocationResult,
-  CertificateRevoker,
-} from '../adapters/certificate-revoker.ts';
-import { lazyClients } from '../clients.ts';
-import type { CredentialRecord } from '../schemas/credential.ts';
-import type { RevocationMessage } from '../schemas/revocation-message.ts';
-import type { ApplyOutcome, RevokerDeps } from './apply-revocation.ts';
-import { auditCredential } from './audit-helpers.ts';
+import { lazyClients } from '../../shared/clients.ts';
+import type { CredentialRecord } from '../../shared/schemas/credential.ts';
+import { auditCredential } from '../../shared/services/audit-helpers.ts';
+import type { RevocationMessage } from '../messages.ts';
+import type { ApplyOutcome, RevokerDeps } from '../types.ts';
+import { CertificateRevocationRefused, type CertificateRevocationResult, CertificateRevoker } from './pca.ts';
 
 export type CertificateMessage = Extract<RevocationMessage, { target: 'certificate' }>;
 

@@ -15,7 +15,7 @@
  * The call goes to the CA's own region (taken from its ARN), which need not be Sundown's.
  */
 import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
-import { type ClientSource, clientOf, once, RETRY } from '../clients.ts';
+import { type ClientSource, clientOf, once, RETRY } from '../../shared/clients.ts';
 
 /** The ACM PCA SDK package, imported on first use (most revoker batches revoke no certificate). */
 const acmPcaSdk = once(() => import('@aws-sdk/client-acm-pca'));

@@ -11,7 +11,7 @@ import {
   type IAMClient,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { INLINE_POLICY_NAME, SUNDOWN_POLICY_PATH } from './role-policy-writer.ts';
+import { INLINE_POLICY_NAME, SUNDOWN_POLICY_PATH } from './policy-writer.ts';
 
 export interface DenyPolicyReader {
   /**
