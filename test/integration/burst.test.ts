@@ -1,7 +1,9 @@
 /**
  * 200 instances on one role terminate together: all 200 are denied, no
- * update is lost, IAM is written a handful of times, and the policy that
+ * update is lost, IAM is written once per batch at most, and the policy that
  * actually landed in IAM is precise when evaluated by an IAM policy evaluator.
+ * The phases' durations are printed (the drain deadline is a safety net, not
+ * a timing assertion: speed is measured by `npm run bench`).
  */
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -58,6 +60,7 @@ describe(`${N} instances on one role terminated together`, () => {
     const roleArn = await ensureDemoRole(sd.iam, 'fleet');
     const bus = sd.outputs.EventBusName as string;
     const ids = Array.from({ length: N + 1 }, (_, i) => instanceId(i));
+    const registering = Date.now();
     await sd.putEvents(
       ids.map((id) =>
         sundownEvent(bus, 'Credential Issued', {
@@ -69,13 +72,16 @@ describe(`${N} instances on one role terminated together`, () => {
       ),
     );
     await sd.drain(120_000);
+    console.info(`registered ${ids.length} sessions in ${Date.now() - registering} ms`);
     const endedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const ended = ids.slice(0, N);
     const live = ids[N] as string;
 
     // Act
+    const ending = Date.now();
     await sd.putEvents(ended.map((id) => ec2StateEvent(id, 'terminated', sd.target, endedAt)));
     await sd.drain(300_000);
+    console.info(`${N} terminations revoked and drained in ${Date.now() - ending} ms`);
 
     // Assess: registry, IAM writes, the rendered policy.
     const statuses = await Promise.all(
@@ -99,8 +105,9 @@ describe(`${N} instances on one role terminated together`, () => {
     const iamWrites = Number(meta.Item?.iamWrites);
     console.info(`${N} terminations on one role cost ${iamWrites} IAM writes`);
     expect(iamWrites).toBeGreaterThan(0);
-    // Coalescing: far fewer IAM writes than terminations (one render covers every entry stored so far).
-    expect(iamWrites).toBeLessThanOrEqual(Math.ceil(N / 4));
+    // Batching: one revocation message per role per WorkloadEnded batch (up to 100 ends gathered
+    // for up to 1 s), one render per role per revoker batch: a few writes, never one per end.
+    expect(iamWrites).toBeLessThanOrEqual(Math.ceil(N / 10));
 
     const res = await sd.iam.send(
       new GetRolePolicyCommand({ RoleName: 'fleet', PolicyName: 'SundownRevokedSessions' }),
@@ -120,5 +127,6 @@ describe(`${N} instances on one role terminated together`, () => {
     expect(await simulate(policy, roleId, live, before)).toBe('Allowed');
     // A new session with an ended name, issued after the end, is not denied.
     expect(await simulate(policy, roleId, ended[0] as string, after)).toBe('Allowed');
+    await sd.assertQuiet();
   }, 600_000);
 });
