@@ -98,6 +98,23 @@ describe('an ECS task whose cluster was deleted right after it stopped', () => {
     expect(await deniedOn(sd.iam, 'ci-task-role')).toEqual([taskId]);
   });
 
+  it('is revoked from its STOPPED event alone when its start was never seen', async () => {
+    // Prepare
+    const roleArn = await ensureDemoRole(sd.iam, 'ci-task-role-3');
+    const { taskArn, taskDefinitionArn, taskId } = await taskOnDeletedCluster(roleArn, 'ci-9d5e');
+
+    // Act
+    await sd.putEvents([ecsEvent(taskArn, taskDefinitionArn, 'STOPPED')]);
+    await sd.drain();
+
+    // Assess
+    const records = await sd.registry.forWorkload(taskArn);
+    expect(records.map((r) => [r.roleArn, r.sessionName, r.issuer, r.status])).toEqual([
+      [roleArn, taskId, 'discovery', 'revoked'],
+    ]);
+    expect(await deniedOn(sd.iam, 'ci-task-role-3')).toEqual([taskId]);
+  });
+
   it('resolves the role from the STOPPED event alone, without describing the task', async () => {
     // Prepare: the start was never seen; only the STOPPED event is left to go on.
     const roleArn = await ensureDemoRole(sd.iam, 'ci-task-role-2');
