@@ -12,6 +12,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { appendAll } from '../shared/adapters/audit-log.ts';
 import type { TransitionRequest } from '../shared/adapters/credential-registry.ts';
 import type { Classification } from '../shared/domain/classify-event.ts';
+import { partitionOf, userArn } from '../shared/domain/iam-arn.ts';
 import type { MaxSessionHoursConfig } from '../shared/runtime-config.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import type { CredentialRecord, CredentialStatus } from '../shared/schemas/credential.ts';
@@ -61,7 +62,10 @@ export function roleDenyEntryFor(
     sessionName: credential.sessionName,
     notAfter: endedAt,
     expiresAt: addHours(endedAt, maxHours[credential.workloadKind]),
-    reusableName: credential.reusableSessionName ?? reusableName,
+    // Reusable if either says so: an end that may be followed by a live successor (a GuardDuty
+    // finding on a running instance, a stopped instance) must keep its exact bound, even for a
+    // credential recorded at start as never reused.
+    reusableName: reusableName || (credential.reusableSessionName ?? false),
     workloadId: credential.workloadId,
   };
 }
@@ -70,7 +74,7 @@ export function roleDenyEntryFor(
 function principalOf(c: CredentialRecord): string | undefined {
   if (c.kind === 'role-session') return c.roleArn;
   if (c.kind === 'access-key' && c.userName) {
-    return `arn:aws:iam::${c.account}:user/${c.userName}`;
+    return userArn(partitionOf(c.region), c.account, c.userPath ?? '/', c.userName);
   }
   return undefined; // certificates: the CA is the target, no opt-in tag applies
 }
@@ -239,6 +243,8 @@ export async function endWorkloads(
           revokeRequestedAt: at(),
           statusReason: event.reason,
           trigger: { ...event.trigger },
+          // The sweep rebuilds the deny entry from the record: keep the end's reusability there.
+          ...(event.workload.reusableSessionName ? { reusableSessionName: true } : {}),
         },
       });
     }
@@ -293,7 +299,10 @@ export async function endWorkloads(
       group.entries.push(roleEntry);
       group.ids.push(credential.credentialId);
     } else if (credential.kind === 'access-key' && p.principal) {
-      const group = add(users, p.principal, () => ({ entries: [], ids: [] }));
+      // One store key per user however its ARN was written: the ARN IAM itself returned.
+      const decision = decisions.get(p.principal);
+      const userKey = (decision?.optedIn ? decision.arn : undefined) ?? p.principal;
+      const group = add(users, userKey, () => ({ entries: [], ids: [] }));
       group.entries.push({
         sessionName: `key-${credential.accessKeyId}`.slice(0, 64),
         notAfter: p.endedAt,
