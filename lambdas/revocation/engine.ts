@@ -3,6 +3,8 @@
  * changes, every group applied once by the module of its credential kind:
  * role sessions (role-sessions/), access keys (access-keys/), certificates (certificates/).
  */
+import { type AuditSink, appendAll } from '../shared/adapters/audit-log.ts';
+import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
 import { auditCredential } from '../shared/services/audit-helpers.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
@@ -38,11 +40,15 @@ export async function applyRevocations(
   }
   const errors = new Map<string, unknown>();
   const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
+  // The groups' audit records are appended once for the whole batch: groups run side by side, and
+  // appending each on its own would make them race for the chain head.
+  const audit = bufferedAudit();
+  const batchDeps = { ...deps, audit: audit.sink };
   // Groups change different principals: independent, so they run side by side.
   await Promise.all(
     [...groups.values()].map(async (items) => {
       try {
-        const result = await applyRevocation(deps, mergeMessages(items.map((i) => i.message)));
+        const result = await applyRevocation(batchDeps, mergeMessages(items.map((i) => i.message)));
         outcome.iamWrites += result.iamWrites;
         outcome.revoked.push(...result.revoked);
         outcome.failed.push(...result.failed);
@@ -51,7 +57,24 @@ export async function applyRevocations(
       }
     }),
   );
+  await appendAll(deps.audit, audit.records);
   return { errors, outcome };
+}
+
+/** An audit sink that keeps what is appended, to append it later in one batch. */
+function bufferedAudit(): { sink: AuditSink; records: AuditRecordInput[] } {
+  const records: AuditRecordInput[] = [];
+  const sink: AuditSink = {
+    append: async (input) => {
+      records.push(input);
+      return input as AuditRecord;
+    },
+    appendMany: async (inputs) => {
+      records.push(...inputs);
+      return inputs as AuditRecord[];
+    },
+  };
+  return { sink, records };
 }
 
 /** Messages of one target as one: every credential they name, the newest version. */
