@@ -8,8 +8,11 @@
  */
 import { AttachRolePolicyCommand, CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  INLINE_RENDER_LIMIT,
+  MANAGED_RENDER_LIMIT,
+} from '../lambdas/revocation/role-sessions/policy-writer.ts';
 import { RevocationStore, type StoredDenyEntry } from '../lambdas/revocation/store.ts';
-import { INLINE_RENDER_LIMIT, MANAGED_RENDER_LIMIT } from '../lambdas/revocation/role-sessions/policy-writer.ts';
 import {
   DEFAULT_MANAGED_POLICIES_PER_ROLE,
   type DenyEntry,

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { RevocationMessageSchema } from '../lambdas/revocation/messages.ts';
 import type { StoredDenyEntry } from '../lambdas/revocation/store.ts';
 import { buildRecord } from '../lambdas/shared/domain/audit-chain.ts';
 import { classifyEvent } from '../lambdas/shared/domain/classify-event.ts';
@@ -26,7 +27,6 @@ import {
 import { parseBody, untrustedReason } from '../lambdas/shared/handlers/event-trust.ts';
 import type { AuditRecordInput } from '../lambdas/shared/schemas/audit-record.ts';
 import { CredentialRecordSchema } from '../lambdas/shared/schemas/credential.ts';
-import { RevocationMessageSchema } from '../lambdas/revocation/messages.ts';
 import type { LocalFunction } from '../local/stack-model.ts';
 import { entriesFor, instanceIdFor } from './capacity.ts';
 import { median } from './metrics.ts';

@@ -3,10 +3,10 @@
  * configuration and the environment the stack sets.
  */
 import type { Context } from 'aws-lambda';
+import { RevocationStore } from '../revocation/store.ts';
 import { AuditLog } from './adapters/audit-log.ts';
 import { CredentialRegistry } from './adapters/credential-registry.ts';
 import { OptInChecker } from './adapters/opt-in.ts';
-import { RevocationStore } from '../revocation/store.ts';
 import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
 import { clients, lazyClients } from './clients.ts';
 import { logger, metrics } from './powertools.ts';

@@ -6,6 +6,7 @@
  * and only the records that could not be handled are reported as failures.
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { endWorkloads, type WorkloadEnded } from '../revocation/intake.ts';
 import { appendAll } from '../shared/adapters/audit-log.ts';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { type Classification, classifyEvent } from '../shared/domain/classify-event.ts';
@@ -13,7 +14,6 @@ import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
-import { endWorkloads, type WorkloadEnded } from '../revocation/intake.ts';
 import { type RegistrationRequest, recordRegistrations } from '../shared/services/record-credential.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
 

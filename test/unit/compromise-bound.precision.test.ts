@@ -11,6 +11,7 @@
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
+import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 import { classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
 import {
   type DenyEntry,
@@ -20,7 +21,6 @@ import {
   renderDenyPolicies,
 } from '../../lambdas/shared/domain/deny-policy.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE_ID = 'AROAEXAMPLEROLEID5678';

@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import { describe, expect, it } from 'vitest';
 import { apiSerial, CertificateRevoker } from '../../lambdas/revocation/certificates/pca.ts';
-import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
-import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 import {
   type CertificateRevokerDeps,
   revokeCertificates,
 } from '../../lambdas/revocation/certificates/revoke.ts';
+import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
+import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 
 const CA =
   'arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';

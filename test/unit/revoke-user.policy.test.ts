@@ -7,11 +7,11 @@ import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulat
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { USER_INLINE_POLICY_LIMIT } from '../../lambdas/revocation/access-keys/policy-writer.ts';
-import { type DenyEntry, InvalidDenyEntryError } from '../../lambdas/shared/domain/deny-policy.ts';
 import {
   renderUserSessionsPolicy,
   type UserSessionsPolicy,
 } from '../../lambdas/revocation/access-keys/revoke.ts';
+import { type DenyEntry, InvalidDenyEntryError } from '../../lambdas/shared/domain/deny-policy.ts';
 
 const ACCOUNT = '123456789012';
 

@@ -14,12 +14,16 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
+import { UserPolicyWriter } from '../../lambdas/revocation/access-keys/policy-writer.ts';
+import {
+  keyEntryName,
+  revokeUser,
+  type UserRevokerDeps,
+} from '../../lambdas/revocation/access-keys/revoke.ts';
 import type { StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import { entryKey } from '../../lambdas/revocation/store.ts';
-import { UserPolicyWriter } from '../../lambdas/revocation/access-keys/policy-writer.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { keyEntryName, revokeUser, type UserRevokerDeps } from '../../lambdas/revocation/access-keys/revoke.ts';
 
 const USER = 'ci-bot';
 const USER_ARN = `arn:aws:iam::123456789012:user/${USER}`;

@@ -21,16 +21,16 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
+import { applyRevocations, type RevokerDeps } from '../../lambdas/revocation/engine.ts';
+import type { RevocationMessage } from '../../lambdas/revocation/messages.ts';
 import {
   INLINE_RENDER_LIMIT,
   MANAGED_RENDER_LIMIT,
   RolePolicyWriter,
 } from '../../lambdas/revocation/role-sessions/policy-writer.ts';
+import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import type { RevocationMessage } from '../../lambdas/revocation/messages.ts';
-import { applyRevocations, type RevokerDeps } from '../../lambdas/revocation/engine.ts';
 
 const ROLE = 'fleet';
 const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE}`;

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KeyUsage } from '../../lambdas/shared/adapters/access-key-usage.ts';
 import { deniedSessionsIn } from '../../lambdas/revocation/role-sessions/policy-reader.ts';
 import type { StoredDenyEntry } from '../../lambdas/revocation/store.ts';
+import type { KeyUsage } from '../../lambdas/shared/adapters/access-key-usage.ts';
 import type { Liveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';

@@ -4,9 +4,10 @@
  * (capped), principals through the revocation store's sparse meta index (capped), the sweep's state
  * item. Capped figures say so (`truncated`). Queue figures come from the CLI (SQS, CloudWatch).
  */
+
+import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
 import type { AuditLog } from '../adapters/audit-log.ts';
 import type { CredentialRegistry } from '../adapters/credential-registry.ts';
-import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
 import type { LastSweep, SweepStateStore } from '../adapters/sweep-state.ts';
 import type { TrailsRead } from '../adapters/trail-status.ts';
 import type { CredentialKind } from '../schemas/credential.ts';
