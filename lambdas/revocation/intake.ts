@@ -185,13 +185,14 @@ export async function endWorkloads(
         outcomeOf(i).duplicates.push(credential.credentialId);
         continue;
       }
+      const principal = principalOf(credential);
       planned.push({
         end: i,
         credential,
         // A credential already `revoking` had its request interrupted: keep its end time.
         endedAt: credential.endedAt ?? event.endedAt,
         resend: credential.status === 'revoking',
-        ...(principalOf(credential) ? { principal: principalOf(credential) } : {}),
+        ...(principal ? { principal } : {}),
       });
     }
   }

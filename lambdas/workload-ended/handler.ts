@@ -38,6 +38,7 @@ export const handler = async (event: SQSEvent, context: Context) => {
   bindInvocation(deps, context);
   const failed = new Set<string>();
   const rejections: AuditRecordInput[] = [];
+  const rejectedIds: string[] = [];
   const ends: { messageId: string; end: WorkloadEnded }[] = [];
   const registrations: { messageId: string; request: RegistrationRequest }[] = [];
   try {
@@ -47,6 +48,7 @@ export const handler = async (event: SQSEvent, context: Context) => {
         case 'invalid':
         case 'rejected':
           metrics.addMetric('EventsRejected', 'Count', 1);
+          rejectedIds.push(record.messageId);
           rejections.push(
             rejectionRecord(
               deps,
@@ -112,10 +114,7 @@ export const handler = async (event: SQSEvent, context: Context) => {
       await appendAll(deps.audit, rejections);
     } catch (error) {
       logger.error('rejections could not be audited', { error: error as Error });
-      for (const record of event.Records) {
-        const kind = classify(record).kind;
-        if (kind === 'invalid' || kind === 'rejected') failed.add(record.messageId);
-      }
+      for (const messageId of rejectedIds) failed.add(messageId);
     }
     return batchResponse(event, failed);
   } finally {

@@ -179,28 +179,7 @@ export class CredentialRegistry {
    * e.g. to find deny entries whose credential has no registry record.
    */
   async existing(credentialIds: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const unique = [...new Set(credentialIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] = unique
-        .slice(i, i + 100)
-        .map((credentialId) => ({ credentialId }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8)
-          throw new Error(`DynamoDB left ${keys.length} reads unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
-        const res = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: { Keys: keys, ProjectionExpression: 'credentialId', ConsistentRead: true },
-            },
-          }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) found.add(String(item.credentialId));
-        keys = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return found;
+    return new Set((await this.batchGet(credentialIds, { keysOnly: true })).keys());
   }
 
   /** Every credential recorded for a workload, through the workload index (never a scan). */
@@ -252,8 +231,14 @@ export class CredentialRegistry {
     });
   }
 
-  /** Items by registry key, strongly consistent, 100 keys per call, unprocessed keys retried. */
-  private async batchGet(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  /**
+   * Items by registry key, strongly consistent, 100 keys per call, unprocessed keys retried.
+   * `keysOnly` reads just the key (to learn which exist).
+   */
+  private async batchGet(
+    keys: readonly string[],
+    options: { keysOnly?: boolean } = {},
+  ): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += MAX_BATCH_GET_KEYS) {
@@ -266,7 +251,13 @@ export class CredentialRegistry {
         if (attempt > 0) await backoff(attempt);
         const res = await this.doc.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(options.keysOnly ? { ProjectionExpression: 'credentialId' } : {}),
+              },
+            },
           }),
         );
         for (const item of res.Responses?.[this.tableName] ?? []) found.set(String(item.credentialId), item);
