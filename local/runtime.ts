@@ -19,8 +19,10 @@ export interface RuntimeOptions {
   stack: DeployedStack;
   /** Seconds before a failed message is received again. @default 1 */
   retryDelaySeconds?: number;
-  /** Idle wait between empty polls, in ms. @default 100 */
+  /** Idle wait after an empty poll, in ms; doubles while a queue stays empty. @default 100 */
   pollIntervalMs?: number;
+  /** Longest idle wait between polls of an empty queue, in ms. @default 400 */
+  maxPollIntervalMs?: number;
   onError?: (message: string) => void;
 }
 
@@ -31,6 +33,8 @@ export interface LocalRuntime {
   /** Handlers by function logical ID prefix (e.g. `Revoker`). */
   handlerFor(logicalIdPrefix: string): Handler;
   functionFor(logicalIdPrefix: string): LocalFunction;
+  /** Polls every queue now (after sending to one from outside, as a long poll would return). */
+  wake(): void;
   /** Resolves once every source queue is empty and no handler is running. */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -89,10 +93,36 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };
   let running = true;
+  // Lambda long-polls its queues, which costs nothing while they are empty. The emulator serves
+  // one request at a time, so every empty receive delays a real call: an idle queue is polled
+  // less and less often (up to maxPollIntervalMs), and every poller is woken as soon as any
+  // handler has run, since that handler may have sent to their queues.
+  const minIdle = options.pollIntervalMs ?? 100;
+  const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 400);
+  let wakeAll: () => void = () => undefined;
+  let woken = new Promise<void>((resolve) => {
+    wakeAll = resolve;
+  });
+  const wake = () => {
+    const resolve = wakeAll;
+    woken = new Promise<void>((r) => {
+      wakeAll = r;
+    });
+    resolve();
+  };
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void woken.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   const loops = model.eventSources.map(async (source) => {
     const fn = model.functions.find((f) => f.logicalId === source.functionLogicalId);
     const handler = fn && handlers.get(fn.logicalId);
     if (!fn || !handler) return;
+    let idleMs = minIdle;
     while (running) {
       try {
         const report = await pollOnce(
@@ -111,12 +141,15 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
           stats.invocations++;
           stats.received += report.received;
           stats.failed += report.failed;
+          idleMs = minIdle;
+          wake();
           continue;
         }
       } catch (err) {
         if (running) options.onError?.(`polling ${source.queueUrl} failed: ${(err as Error).message}`);
       }
-      await new Promise((r) => setTimeout(r, options.pollIntervalMs ?? 100));
+      await idle(idleMs);
+      idleMs = Math.min(maxIdle, idleMs * 2);
     }
   });
 
@@ -162,9 +195,11 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     },
     async stop() {
       running = false;
+      wake();
       await Promise.all(loops);
       await invokeServer.close();
     },
+    wake,
     stats: () => ({ ...stats }),
   };
 }

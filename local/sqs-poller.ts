@@ -72,7 +72,11 @@ function lambdaContext(functionName: string, timeoutSeconds: number) {
  * Gathers one batch as Lambda's event source mapping does: up to `batchSize` messages, receiving
  * 10 at a time, for at most the batching window once the first message arrived (a batch is
  * invoked as soon as it is full, or when the window closes, or at once when there is no window
- * and a receive came back short).
+ * and a receive came back short). The window bounds the wait for messages to ARRIVE: while
+ * receives come back full the queue holds a backlog, and Lambda's pollers (several, in parallel)
+ * fill the batch from it at once, so gathering goes on past the window until a receive comes
+ * back short. Without that, a slow emulator would close the window after a few receives and cut
+ * a backlog into many small batches that AWS would not make.
  */
 async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Message[]> {
   const messages: Message[] = [];
@@ -91,7 +95,8 @@ async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Me
     const got = received.Messages ?? [];
     messages.push(...got);
     if (messages.length === 0) return messages; // the queue looked empty
-    if (Date.now() >= windowEnds) break;
+    const backlog = got.length === Math.min(10, source.batchSize - (messages.length - got.length));
+    if (Date.now() >= windowEnds && !backlog) break;
     if (got.length === 0) await new Promise((r) => setTimeout(r, Math.min(100, windowEnds - Date.now())));
   }
   return messages;

@@ -239,8 +239,12 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
           const res = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
           if (res.FailedEntryCount) throw new Error(`PutEvents refused ${res.FailedEntryCount} entries`);
         }
+        runtime.wake();
       },
-      drain: (timeoutMs) => runtime.drain(timeoutMs),
+      drain: (timeoutMs) => {
+        runtime.wake();
+        return runtime.drain(timeoutMs);
+      },
       assertQuiet,
       handlerErrors,
       dlqDepths: () => dlqDepths(sqs, stack.outputs),
