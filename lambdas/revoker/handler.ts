@@ -25,7 +25,8 @@ import { rejectionRecord } from '../shared/services/reject-event.ts';
 
 const deps: UserRevokerDeps & CertificateRevokerDeps = {
   ...buildDeps('revoker'),
-  rolePolicies: new RolePolicyWriter(clients.iam()),
+  // A burst renders a role many times: its inspection is reused for a minute (see RolePolicyWriterOptions).
+  rolePolicies: new RolePolicyWriter(clients.iam(), { inspectionTtlMs: 60_000 }),
   userPolicies: new UserPolicyWriter(clients.iam()),
   certificates: new CertificateRevoker(lazyClients.acmPca),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),

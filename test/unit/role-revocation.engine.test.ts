@@ -84,6 +84,7 @@ function strictIam(limits: { inlineLimit?: number; managedLimit?: number } = {})
   const managed = new Map<string, { versions: { id: string; doc: string; isDefault: boolean }[] }>();
   const attached = new Set<string>();
   const writes: string[] = [];
+  const reads: string[] = [];
   let refusals = 0;
   const send = async (command: unknown) => {
     const { input } = command as {
@@ -95,6 +96,8 @@ function strictIam(limits: { inlineLimit?: number; managedLimit?: number } = {})
         VersionId: string;
       };
     };
+    if (command instanceof ListRolePoliciesCommand || command instanceof ListAttachedRolePoliciesCommand)
+      reads.push(command.constructor.name.replace('Command', ''));
     if (command instanceof ListRolePoliciesCommand) return { PolicyNames: [...inline.keys()] };
     if (command instanceof GetRolePolicyCommand) return { PolicyDocument: inline.get(input.PolicyName) };
     if (command instanceof ListAttachedRolePoliciesCommand) {
@@ -166,13 +169,14 @@ function strictIam(limits: { inlineLimit?: number; managedLimit?: number } = {})
     inline,
     managed,
     writes,
+    reads,
     documents,
     refusals: () => refusals,
   };
 }
 
 /** In-memory registry, store and audit: just what applyRevocations uses. */
-function fakeDeps(iam: IAMClient, credentials: CredentialRecord[]) {
+function fakeDeps(iam: IAMClient, credentials: CredentialRecord[], writer = new RolePolicyWriter(iam)) {
   const registry = new Map(credentials.map((c) => [c.credentialId, { ...c }]));
   const entries = new Map<string, StoredDenyEntry>();
   const meta = {
@@ -230,7 +234,7 @@ function fakeDeps(iam: IAMClient, credentials: CredentialRecord[]) {
       deleteEntries: async () => undefined,
     },
     audit: { append: async (r: AuditRecordInput) => audit.push(r) },
-    rolePolicies: new RolePolicyWriter(iam),
+    rolePolicies: writer,
     actor: { type: 'function', name: 'revoker' },
     now: () => NOW,
   } as unknown as RevokerDeps;
@@ -352,5 +356,57 @@ describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
     // Assess
     expect([...errors.keys()]).toEqual(['bad']);
     expect(outcome.revoked).toEqual([credentialId(1)]);
+  });
+
+  it('reuses a role inspection across renders, and reads the role again when IAM refuses a size', async () => {
+    // Prepare: a writer that keeps inspections (as the revoker does), and a first render.
+    const iam = strictIam();
+    const clock = { ms: 0 };
+    const writer = new RolePolicyWriter(iam.client, { inspectionTtlMs: 60_000, now: () => clock.ms });
+    const ids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const f = fakeDeps(iam.client, ids.map(credential), writer);
+    const v1 = await f.addEntries(ROLE_ARN, ids.slice(0, 100).map(entry));
+    await applyRevocations(f.deps, [
+      { id: 'm1', message: roleMessage(v1, ids.slice(0, 100).map(credentialId)) },
+    ]);
+    const readsAfterFirst = iam.reads.length;
+
+    // Act 1: a second render within the minute.
+    clock.ms = 30_000;
+    const v2 = await f.addEntries(ROLE_ARN, ids.slice(100, 150).map(entry));
+    await applyRevocations(f.deps, [
+      { id: 'm2', message: roleMessage(v2, ids.slice(100, 150).map(credentialId)) },
+    ]);
+
+    // Assess 1: no second inspection.
+    expect(readsAfterFirst).toBe(2);
+    expect(iam.reads).toHaveLength(2);
+
+    // Act 2: someone else's inline policy grows on the role (the reused view does not know), and
+    // 150 more ends arrive: IAM refuses the aggregate size.
+    iam.inline.set(
+      'OperatorPolicy',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(4_000)}/*` },
+        ],
+      }),
+    );
+    const v3 = await f.addEntries(ROLE_ARN, ids.slice(150).map(entry));
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      { id: 'm3', message: roleMessage(v3, ids.slice(150).map(credentialId)) },
+    ]);
+
+    // Assess 2: refused once, inspected afresh, re-rendered within what is left, nothing unwritten.
+    expect(errors.size).toBe(0);
+    expect(iam.refusals()).toBeGreaterThan(0);
+    expect(iam.reads.length).toBeGreaterThan(2);
+    expect(outcome.revoked).toHaveLength(150);
+    expect(f.audit.some((r) => r.type === 'policy-resized')).toBe(true);
+    const inlineTotal = [...iam.inline.values()].reduce((n, d) => n + iamSize(d), 0);
+    expect(inlineTotal).toBeLessThanOrEqual(10_240);
+    const denied = iam.documents().join('\n');
+    for (const i of ids) expect(denied).toContain(`"*:${instanceId(i)}"`);
   });
 });

@@ -82,14 +82,55 @@ export interface ApplyResult {
   hashes: Record<string, string>;
 }
 
+export interface RolePolicyWriterOptions {
+  /**
+   * How long a role's inspection is reused by later renders in this process (0: every render
+   * inspects). The revoker keeps it briefly: a burst renders one role many times, and what else
+   * the role holds rarely changes within a minute. A stale view is safe: IAM refuses a document
+   * that does not fit (the render is retried with a fresh inspection, {@link isPolicySizeError}),
+   * attaching is idempotent, and a stale overflow policy left attached denies only sessions that
+   * ended before its bounds; the sweep's full rewrite corrects both.
+   * @default 0
+   */
+  inspectionTtlMs?: number;
+  now?: () => number;
+}
+
 export class RolePolicyWriter {
-  constructor(private readonly iam: IAMClient) {}
+  private readonly inspections = new Map<string, { at: number; inspection: RoleInspection }>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly iam: IAMClient,
+    options: RolePolicyWriterOptions = {},
+  ) {
+    this.ttlMs = options.inspectionTtlMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Budgets left on the role for Sundown's policies, with {@link POLICY_HEADROOM} kept free, and
-   * the managed policies attached to it (read once per render).
+   * the managed policies attached to it: read once per render, or reused within the writer's
+   * `inspectionTtlMs` unless `fresh`.
    */
-  async inspect(roleArn: string): Promise<RoleInspection> {
+  async inspect(roleArn: string, { fresh = false }: { fresh?: boolean } = {}): Promise<RoleInspection> {
+    const cached = this.inspections.get(roleArn);
+    if (!fresh && cached && this.now() - cached.at < this.ttlMs) return cached.inspection;
+    const inspection = await this.readInspection(roleArn);
+    if (this.ttlMs > 0) {
+      if (this.inspections.size >= 1_000) this.inspections.clear(); // bounded; a miss only costs reads
+      this.inspections.set(roleArn, { at: this.now(), inspection });
+    }
+    return inspection;
+  }
+
+  /** Drops a role's reused inspection (after a failed write: the next render reads the role again). */
+  forget(roleArn: string): void {
+    this.inspections.delete(roleArn);
+  }
+
+  private async readInspection(roleArn: string): Promise<RoleInspection> {
     const { roleName } = arnParts(roleArn);
     let othersInline = 0;
     let marker: string | undefined;
@@ -140,6 +181,25 @@ export class RolePolicyWriter {
     inspection: RoleInspection,
     previous: Readonly<Record<string, string>> = {},
   ): Promise<ApplyResult> {
+    try {
+      const result = await this.write(roleArn, rendered, inspection, previous);
+      // What is attached now, for a reused inspection.
+      const cached = this.inspections.get(roleArn);
+      if (cached) cached.inspection = { ...cached.inspection, attached: result.attached };
+      return { writes: result.writes, hashes: result.hashes };
+    } catch (err) {
+      this.forget(roleArn);
+      throw err;
+    }
+  }
+
+  private async write(
+    roleArn: string,
+    rendered: RenderedPolicies,
+    inspection: RoleInspection,
+    previous: Readonly<Record<string, string>>,
+  ): Promise<ApplyResult & { attached: ReadonlySet<string> }> {
+    const nowAttached = new Set(inspection.attached);
     const { partition, account, roleName } = arnParts(roleArn);
     const hashes: Record<string, string> = {};
     let writes = 0;
@@ -179,6 +239,7 @@ export class RolePolicyWriter {
       hashes[name] = hash;
       if (!attached) {
         await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
+        nowAttached.add(policyArn(i));
         writes++;
       }
     }
@@ -186,10 +247,11 @@ export class RolePolicyWriter {
     for (let i = rendered.managed.length; i < DEFAULT_MANAGED_POLICIES_PER_ROLE * 2; i++) {
       if (!inspection.attached.has(policyArn(i))) continue;
       await this.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
+      nowAttached.delete(policyArn(i));
       writes++;
       writes += await this.deleteManaged(policyArn(i));
     }
-    return { writes, hashes };
+    return { writes, hashes, attached: nowAttached };
   }
 
   private async upsertManaged(

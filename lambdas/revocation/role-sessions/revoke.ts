@@ -44,7 +44,7 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
         });
       }
     }
-    const inspection = await deps.rolePolicies.inspect(roleArn);
+    let inspection = await deps.rolePolicies.inspect(roleArn);
     let budgets = inspection.budgets;
     let previous = state.policyHashes;
     let rendered = renderDenyPolicies(kept, budgets);
@@ -54,11 +54,14 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
         applied = await deps.rolePolicies.apply(roleArn, rendered, inspection, previous);
       } catch (err) {
         if (!isPolicySizeError(err) || attempt >= MAX_SIZE_RETRIES) throw err;
-        // IAM counted more than Sundown did (another inline policy grew, a quota differs): render
-        // into smaller documents and write every policy again.
+        // IAM counted more than Sundown did (another inline policy grew, a quota differs): read
+        // the role again, render into smaller documents and write every policy again.
+        inspection = await deps.rolePolicies.inspect(roleArn, { fresh: true });
         const smaller = {
-          ...budgets,
-          inlineBudget: Math.floor(budgets.inlineBudget * SIZE_RETRY_FACTOR),
+          ...inspection.budgets,
+          inlineBudget: Math.floor(
+            Math.min(budgets.inlineBudget, inspection.budgets.inlineBudget) * SIZE_RETRY_FACTOR,
+          ),
           managedBudget: Math.floor(budgets.managedBudget * SIZE_RETRY_FACTOR),
         };
         audits.push({
