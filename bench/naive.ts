@@ -284,7 +284,7 @@ export async function runNaiveBurst(
       const mark = await env.proxy.mark();
       const endedAtMs = Date.now();
       const cpuBefore = cpuSnapshot(env);
-      const { firstPutAt, lastPutAt } = await putAll(
+      const { firstPutAt, lastPutAt, acceptedAt } = await putAll(
         env.clients,
         terminatedEvents(env.target, ids, new Date(endedAtMs)),
       );
@@ -311,12 +311,14 @@ export async function runNaiveBurst(
       }
       const { outcome } = workers;
       const ttr: number[] = [];
+      const sinceOwnEvent: number[] = [];
       const lostDetail: Record<string, number> = {};
-      for (const id of ids) {
+      for (const [i, id] of ids.entries()) {
         const denied = finalPolicies.get(roleOf.get(id) as string)?.has(id) ?? false;
         const writtenAt = outcome.writtenAt.get(id);
         if (denied && writtenAt !== undefined) {
           ttr.push(writtenAt - firstPutAt);
+          sinceOwnEvent.push(writtenAt - (acceptedAt[i] as number));
           continue;
         }
         const reason = outcome.refused.has(id)
@@ -341,6 +343,7 @@ export async function runNaiveBurst(
           endToEndMs: Math.max(outcome.lastHandledAt, firstPutAt) - firstPutAt,
           settledMs: settledAt - firstPutAt,
           timeToRevokeMs: percentiles(ttr),
+          sinceOwnEventMs: percentiles(sinceOwnEvent),
         },
         revoked: ttr.length,
         lost: ids.length - ttr.length,

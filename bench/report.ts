@@ -42,7 +42,7 @@ export interface TargetResult {
 }
 
 export interface Results {
-  mode: 'full' | 'quick';
+  mode: 'full' | 'quick' | 'only';
   date: string;
   /** The commit measured (git HEAD) and whether the working tree was clean. */
   commit: string;
@@ -136,11 +136,14 @@ export function evaluateTargets(r: Pick<Results, 'scenarios' | 'capacity' | 'han
       measured: `${fewer ?? 'n/a'}x fewer (${big.sundown.calls.iamWrites} vs ${big.naive.calls.iamWrites})`,
       met: (fewer ?? 0) >= 50,
     });
-    const t = big.sundown.timing.timeToRevokeMs;
+    // Measured per credential from when EventBridge accepted ITS end event: from the first
+    // PutEvents (timeToRevokeMs) it would also hold the driver's time to put the rest of the burst.
+    const t = big.sundown.timing.sinceOwnEventMs ?? big.sundown.timing.timeToRevokeMs;
+    const n = big.naive.timing.sinceOwnEventMs;
     targets.push({
       id: 'p99-time-to-revoke',
-      target: `p99 time-to-revoke <= 5 s (${big.scenario}; end event to deny written)`,
-      measured: `p50 ${s1(t.p50)}, p95 ${s1(t.p95)}, p99 ${s1(t.p99)}`,
+      target: `p99 time-to-revoke <= 5 s (${big.scenario}; each workload's end event accepted by EventBridge to its deny written)`,
+      measured: `p50 ${s1(t.p50)}, p95 ${s1(t.p95)}, p99 ${s1(t.p99)}${n ? ` (baseline p50 ${s1(n.p50)}, p99 ${s1(n.p99)})` : ''}`,
       met: t.p99 <= 5000,
     });
     const retries = big.sundown.auditRetries;
@@ -247,14 +250,14 @@ export function markdown(r: Results): string {
   lines.push('### Burst of terminations (Sundown vs. naive baseline, same emulator, same run)');
   lines.push('');
   lines.push(
-    '| scenario | system | IAM writes / workload | DynamoDB / workload | AWS calls / workload (own + polling) | end-to-end | time-to-revoke p50 / p95 / p99 | lost | max IAM writes per role per batch |',
+    '| scenario | system | IAM writes / workload | DynamoDB / workload | AWS calls / workload (own + polling) | end-to-end | time-to-revoke from first put p50 / p95 / p99 | from its own event p50 / p99 | lost | max IAM writes per role per batch |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.scenarios) {
     for (const b of [s.sundown, s.naive]) {
       const t = b.timing.timeToRevokeMs;
       lines.push(
-        `| ${s.scenario} | ${b.system} | ${b.perWorkload.iamWrites} | ${b.perWorkload.dynamodb} | ${b.perWorkload.handlerCalls} + ${round(b.perWorkload.allCalls - b.perWorkload.handlerCalls)} | ${s1(b.timing.endToEndMs)} | ${s1(t.p50)} / ${s1(t.p95)} / ${s1(t.p99)} | ${b.lost}${
+        `| ${s.scenario} | ${b.system} | ${b.perWorkload.iamWrites} | ${b.perWorkload.dynamodb} | ${b.perWorkload.handlerCalls} + ${round(b.perWorkload.allCalls - b.perWorkload.handlerCalls)} | ${s1(b.timing.endToEndMs)} | ${s1(t.p50)} / ${s1(t.p95)} / ${s1(t.p99)} | ${b.timing.sinceOwnEventMs ? `${s1(b.timing.sinceOwnEventMs.p50)} / ${s1(b.timing.sinceOwnEventMs.p99)}` : '-'} | ${b.lost}${
           b.lost
             ? ` (${Object.entries(b.lostDetail)
                 .map(([k, v]) => `${v} ${k.split(':')[0]}`)
@@ -264,7 +267,7 @@ export function markdown(r: Results): string {
       );
     }
     lines.push(
-      `| ${s.scenario} | **ratio** | **${s.ratios.iamWritesFewer ?? 'n/a'}x fewer** | | **${s.ratios.callsMore}x more** | **${s.ratios.speedup >= 1 ? `${round(s.ratios.speedup, 2)}x faster` : `${round(1 / s.ratios.speedup, 1)}x slower`}** | | | |`,
+      `| ${s.scenario} | **ratio** | **${s.ratios.iamWritesFewer ?? 'n/a'}x fewer** | | **${s.ratios.callsMore}x more** | **${s.ratios.speedup >= 1 ? `${round(s.ratios.speedup, 2)}x faster` : `${round(1 / s.ratios.speedup, 1)}x slower`}** | | | | |`,
     );
   }
   lines.push('');

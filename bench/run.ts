@@ -37,20 +37,36 @@ const check = process.argv.includes('--check');
 /** Record results from a tree with uncommitted changes (they are then marked as such). */
 const allowDirty = process.argv.includes('--allow-dirty');
 const NAIVE_CONCURRENCY = 8;
-const SCENARIOS: [instances: number, roles: number][] = quick
-  ? [
-      [1, 1],
-      [20, 1],
-      [20, 2],
-    ]
-  : [
-      [1, 1],
-      [100, 1],
-      [100, 10],
-      [1000, 10],
-      [1000, 1],
-    ];
-const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench', quick ? 'results.quick.json' : 'results.json');
+/** `--only 1000x10[,100x1]`: just these bursts, for iterating (results in a git-ignored file). */
+const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
+const only = process.argv.includes('--only')
+  ? (onlyArg ?? '').split(',').map((s) => s.trim().split('x').map(Number) as [number, number])
+  : undefined;
+if (only?.some(([n, r]) => !(n > 0 && r > 0))) {
+  process.stderr.write(`bench: --only takes bursts like 1000x10,100x1 (got ${onlyArg})\n`);
+  process.exit(2);
+}
+const partialRun = quick || only !== undefined;
+const SCENARIOS: [instances: number, roles: number][] =
+  only ??
+  (quick
+    ? [
+        [1, 1],
+        [20, 1],
+        [20, 2],
+      ]
+    : [
+        [1, 1],
+        [100, 1],
+        [100, 10],
+        [1000, 10],
+        [1000, 1],
+      ]);
+const RESULTS_FILE = path.join(
+  PROJECT_ROOT,
+  'bench',
+  quick ? 'results.quick.json' : only ? 'results.only.json' : 'results.json',
+);
 const BENCHMARKS_MD = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
 const MARK_START = '<!-- bench:results:start (written by `npm run bench`) -->';
 const MARK_END = '<!-- bench:results:end -->';
@@ -117,7 +133,7 @@ async function main(): Promise<number> {
   const source = provenance();
   // The full run writes the committed results (bench/results.json, BENCHMARKS.md): only from a
   // committed tree. Quick runs (CI's smoke run) write a git-ignored file and are marked either way.
-  if (!quick && !source.clean && !allowDirty) {
+  if (!partialRun && !source.clean && !allowDirty) {
     process.stderr.write(
       `bench: the working tree has uncommitted changes, so the results could not be traced to commit ${source.commit.slice(0, 12)}. Commit first, or pass --allow-dirty (the results are then marked dirty).\n`,
     );
@@ -145,18 +161,20 @@ async function main(): Promise<number> {
   }
   // CPU per event first, while this process runs nothing else.
   log('handler cost: CPU per event (AWS calls excluded)...');
-  const cpu = measureCpu(quick ? 100 : 500);
+  const cpu = measureCpu(partialRun ? 100 : 500);
   const env = await time('setup', () => startBenchEnvironment(log, givenAssembly));
   const broken: string[] = [];
   try {
     log('handler cost: bundle sizes and cold imports (Sundown paused)...');
     await env.pauseRuntime();
-    const bundles = await time('bundles', () => measureBundles(env.model.functions, quick ? 1 : 5, !quick));
+    const bundles = await time('bundles', () =>
+      measureBundles(env.model.functions, partialRun ? 1 : 5, !partialRun),
+    );
     log('handler cost: client-side CPU of one AWS SDK call...');
     const sdkCallCpuMs = await measureSdkCallCpu(
       env.clients.doc,
       env.stack.outputs.CredentialsTableName as string,
-      quick ? 100 : 500,
+      partialRun ? 100 : 500,
     );
     await env.resumeRuntime();
 
@@ -197,7 +215,9 @@ async function main(): Promise<number> {
     log('capacity: renderDenyPolicies with the real budgets...');
     const rows = computeCapacity();
     const confirmations: CapacityConfirmation[] = [];
-    for (const mode of quick ? (['inline-only'] as const) : (['inline-only', 'with-overflow'] as const)) {
+    for (const mode of partialRun
+      ? (['inline-only'] as const)
+      : (['inline-only', 'with-overflow'] as const)) {
       const c = await time(`capacity ${mode}`, () => confirmCapacity(env, mode, log));
       log(
         `  capacity ${mode}: predicted ${c.predicted}, denied ${c.deniedAtLimit}, one more -> ${c.statusPastLimit}`,
@@ -213,7 +233,7 @@ async function main(): Promise<number> {
       handlers: { bundles, cpu, sdkCallCpuMs },
     };
     const results: Results = {
-      mode: quick ? 'quick' : 'full',
+      mode: quick ? 'quick' : only ? 'only' : 'full',
       date: new Date().toISOString(),
       commit: source.commit,
       treeClean: source.clean,
@@ -240,7 +260,7 @@ async function main(): Promise<number> {
     };
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     formatWithBiome(RESULTS_FILE);
-    if (!quick && !givenAssembly) await updateBenchmarksMd(results);
+    if (!partialRun && !givenAssembly) await updateBenchmarksMd(results);
     process.stdout.write(`\n${markdown(results)}\n\n`);
     for (const t of results.targets) {
       process.stdout.write(`${t.met ? 'PASS' : 'FAIL'}  ${t.target}: ${t.measured}\n`);
@@ -248,7 +268,7 @@ async function main(): Promise<number> {
     const missed = results.targets.filter((t) => !t.met);
     if (check && missed.length > 0) broken.push(`${missed.length} target(s) missed (--check)`);
     log(
-      `results written to ${path.relative(PROJECT_ROOT, RESULTS_FILE)}${quick ? '' : ' and BENCHMARKS.md'}`,
+      `results written to ${path.relative(PROJECT_ROOT, RESULTS_FILE)}${partialRun ? '' : ' and BENCHMARKS.md'}`,
     );
   } finally {
     await env.stop();

@@ -71,6 +71,12 @@ export interface BurstResult {
     settledMs: number;
     /** Per credential: revoked time - first PutEvents time. */
     timeToRevokeMs: Percentiles;
+    /**
+     * Per credential: revoked time - when EventBridge accepted ITS end event (the PutEvents that
+     * carried it returned). The time-to-revoke a workload sees; `timeToRevokeMs` also holds the
+     * driver's time to put the rest of the burst.
+     */
+    sinceOwnEventMs?: Percentiles;
     /** Per credential: registry `revokedAt - endedAt` (endedAt = event time, whole seconds). */
     revokedMinusEndedMs?: Percentiles;
     /** Sundown, per credential: first PutEvents -> `revokeRequestedAt` (WorkloadEnded's stage, incl. queueing). */
@@ -239,7 +245,7 @@ export async function runSundownBurst(
   const endedAtMs = Date.now();
   const events = terminatedEvents(env.target, ids, new Date(endedAtMs));
   const cpuBefore = cpuSnapshot(env);
-  const { firstPutAt, lastPutAt } = await putAll(env.clients, events);
+  const { firstPutAt, lastPutAt, acceptedAt } = await putAll(env.clients, events);
   await drainQueues(env.clients.sqs, env.sourceQueueUrls);
   const settledAt = Date.now();
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
@@ -251,6 +257,7 @@ export async function runSundownBurst(
   const states = await Promise.all(roles.map((r) => roleDenyState(env, r.name)));
   const lostDetail: Record<string, number> = {};
   const ttr: number[] = [];
+  const sinceOwnEvent: number[] = [];
   const revokedMinusEnded: number[] = [];
   const requested: number[] = [];
   const revokerStage: number[] = [];
@@ -271,6 +278,7 @@ export async function runSundownBurst(
     }
     const revokedAt = Date.parse(record?.revokedAt ?? '');
     ttr.push(revokedAt - firstPutAt);
+    sinceOwnEvent.push(revokedAt - (acceptedAt[i] as number));
     revokedMinusEnded.push(revokedAt - Date.parse(record?.endedAt ?? ''));
     const requestedAt = Date.parse(record?.revokeRequestedAt ?? '');
     requested.push(requestedAt - firstPutAt);
@@ -307,6 +315,7 @@ export async function runSundownBurst(
       endToEndMs: lastRevokedAt - firstPutAt,
       settledMs: settledAt - firstPutAt,
       timeToRevokeMs: percentiles(ttr),
+      sinceOwnEventMs: percentiles(sinceOwnEvent),
       revokedMinusEndedMs: percentiles(revokedMinusEnded),
       requestedMs: percentiles(requested),
       revokerStageMs: percentiles(revokerStage),

@@ -105,18 +105,23 @@ export function terminatedEvents(
 /**
  * Puts entries 10 per PutEvents call (the API's limit), one call after
  * another, as fast as the emulator answers. Returns when the first call was
- * sent and when the last one returned.
+ * sent, when the last one returned, and per entry when the call that carried
+ * it returned (the moment EventBridge had accepted that workload's end event).
  */
 export async function putAll(
   clients: BenchClients,
   entries: readonly PutEventsRequestEntry[],
-): Promise<{ firstPutAt: number; lastPutAt: number }> {
+): Promise<{ firstPutAt: number; lastPutAt: number; acceptedAt: number[] }> {
   const firstPutAt = Date.now();
+  const acceptedAt: number[] = [];
   for (let i = 0; i < entries.length; i += 10) {
-    const res = await clients.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+    const chunk = entries.slice(i, i + 10);
+    const res = await clients.events.send(new PutEventsCommand({ Entries: chunk }));
     if (res.FailedEntryCount) throw new Error(`PutEvents refused ${res.FailedEntryCount} entries`);
+    const at = Date.now();
+    for (const _ of chunk) acceptedAt.push(at);
   }
-  return { firstPutAt, lastPutAt: Date.now() };
+  return { firstPutAt, lastPutAt: Date.now(), acceptedAt };
 }
 
 /** Whole seconds, as IAM compares aws:TokenIssueTime: `YYYY-MM-DDTHH:MM:SSZ`, rounded up. */
