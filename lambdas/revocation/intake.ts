@@ -323,8 +323,6 @@ export async function endWorkloads(
 
   await appendAll(deps.audit, audits);
   const messages: RevocationMessage[] = [];
-  const store = async (principal: string, entries: StoredDenyEntry[]) =>
-    deps.store.addEntries(principal, entries);
   for (const [roleArn, group] of roles) {
     for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
       messages.push({ target: 'role', roleArn, version: 0, credentialIds: ids });
@@ -336,12 +334,8 @@ export async function endWorkloads(
     }
   }
   // Entries first, then the message that carries the version covering them.
-  const versions = new Map(
-    await Promise.all(
-      [...roles, ...users].map(
-        async ([principal, group]) => [principal, await store(principal, group.entries)] as const,
-      ),
-    ),
+  const versions = await deps.store.addEntriesMany(
+    new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
   );
   for (const m of messages) {
     if (m.target === 'role') m.version = versions.get(m.roleArn) as number;

@@ -124,18 +124,50 @@ export class RevocationStore {
   ): Promise<number> {
     // Entries first, version second: a render that reads version V (the #meta
     // item sorts first in the query) is then sure to see every entry of <= V.
+    await this.writeEntries(new Map([[principalArn, entries]]));
+    return this.bumpVersion(principalArn, options.rewriteAll);
+  }
+
+  /**
+   * {@link addEntries} for several principals at once: every entry in one run of BatchWriteItem
+   * (25 a call whatever principal they belong to), then each principal's version bumped. Returns
+   * the new version per principal.
+   */
+  async addEntriesMany(
+    groups: ReadonlyMap<string, readonly StoredDenyEntry[]>,
+  ): Promise<Map<string, number>> {
+    await this.writeEntries(groups);
+    return new Map(
+      await Promise.all(
+        [...groups.keys()].map(
+          async (principalArn) => [principalArn, await this.bumpVersion(principalArn)] as const,
+        ),
+      ),
+    );
+  }
+
+  private async writeEntries(groups: ReadonlyMap<string, readonly StoredDenyEntry[]>): Promise<void> {
+    // BatchWriteItem refuses a request naming one key twice (two credentials of one session).
+    const items = new Map<string, Record<string, unknown>>();
+    for (const [principalArn, entries] of groups) {
+      for (const e of entries)
+        items.set(`${principalArn} ${entryKey(e)}`, { principalArn, entryKey: entryKey(e), ...e });
+    }
     await batchWriteAll(
       this.doc,
       this.tableName,
-      entries.map((e) => ({ PutRequest: { Item: { principalArn, entryKey: entryKey(e), ...e } } })),
+      [...items.values()].map((Item) => ({ PutRequest: { Item } })),
     );
+  }
+
+  private async bumpVersion(principalArn: string, rewriteAll = false): Promise<number> {
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { principalArn, entryKey: META },
         // rewriteAll: forget what was written, so the next render rewrites every policy (the
         // sweep restoring a deny that went missing from IAM).
-        UpdateExpression: `ADD #v :one${options.rewriteAll ? ' REMOVE policyHashes' : ''}`,
+        UpdateExpression: `ADD #v :one${rewriteAll ? ' REMOVE policyHashes' : ''}`,
         ExpressionAttributeNames: { '#v': 'version' },
         ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
