@@ -245,6 +245,7 @@ export async function runSundownBurst(
   const endedAtMs = Date.now();
   const events = terminatedEvents(env.target, ids, new Date(endedAtMs));
   const cpuBefore = cpuSnapshot(env);
+  log(`  sundown ${scenario.name}: putting ${events.length} end events...`);
   const { firstPutAt, lastPutAt, acceptedAt } = await putAll(env.clients, events);
   await drainQueues(env.clients.sqs, env.sourceQueueUrls);
   const settledAt = Date.now();
