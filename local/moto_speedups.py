@@ -25,6 +25,17 @@ delivered event), so they now apply everywhere:
    same Content-Type. Anything json.dumps cannot write (binary attributes, timestamps in table
    descriptions) still goes through moto's serializer.
 
+4. SQS ReceiveMessage checks each message it returns against the queue's retention period by
+   calling get_queue_attributes, which computes every attribute of the queue three times over,
+   ApproximateNumberOfMessages and its siblings among them (each a scan of every message in the
+   queue): ~30 scans of the queue per 10 messages received, 150-550 ms per ReceiveMessage with a
+   burst's backlog of 1,000 messages. The check now reads the retention period itself, and
+   GetQueueAttributes computes the attributes once per call. The scans of the queue's messages
+   (visible, delayed, in flight; SendMessage computes every attribute of the queue for each
+   message sent) read the clock, through datetime conversions, once or twice per message: they
+   now read it once per scan. 10 events delivered to a queue holding 1,000 messages went from
+   ~300 ms to a few ms.
+
 None of these changes what any API call returns. Nothing else is patched here.
 """
 
@@ -139,7 +150,64 @@ def _fast_dynamodb_json() -> None:
     DynamoResult.execute_result = execute_result
 
 
+def _cheap_sqs_attribute_reads() -> None:
+    try:
+        from moto.sqs.models import SQSBackend
+    except ImportError:
+        return
+    if getattr(SQSBackend.is_message_valid_based_on_retention_period, "_sundown_bench", False):
+        return
+    from moto.core.utils import unix_time
+
+    def is_message_valid_based_on_retention_period(self, queue_name, message):  # type: ignore[no-untyped-def]
+        # moto: get_queue_attributes(queue_name, ["MessageRetentionPeriod"])["MessageRetentionPeriod"]
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    from moto.sqs.exceptions import InvalidAttributeName
+
+    def get_queue_attributes(self, queue_name, attribute_names):  # type: ignore[no-untyped-def]
+        # moto's, with queue.attributes (a property scanning every message) computed once.
+        queue = self.get_queue(queue_name)
+        if not attribute_names:
+            return {}
+        valid_names = ["All"] + queue.BASE_ATTRIBUTES + queue.FIFO_ATTRIBUTES + queue.KMS_ATTRIBUTES
+        invalid_name = next((name for name in attribute_names if name not in valid_names), None)
+        if invalid_name or invalid_name == "":
+            raise InvalidAttributeName(invalid_name)
+        computed = queue.attributes
+        if "All" in attribute_names:
+            return computed
+        return {name: computed[name] for name in attribute_names if computed.get(name) is not None}
+
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Queue
+
+    def messages(self):  # type: ignore[no-untyped-def]
+        # moto: [m for m in self._messages if m.visible and not m.delayed], each reading the clock.
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed_count(self):  # type: ignore[no-untyped-def]
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible_count(self):  # type: ignore[no-untyped-def]
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    Queue.messages = property(messages)
+    # Part of queue.attributes, which SendMessage also reads (ContentBasedDeduplication) for every
+    # message sent: same counts, one clock read per scan.
+    Queue.approximate_number_of_messages_delayed = property(delayed_count)
+    Queue.approximate_number_of_messages_not_visible = property(not_visible_count)
+    is_message_valid_based_on_retention_period._sundown_bench = True  # type: ignore[attr-defined]
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+    SQSBackend.get_queue_attributes = get_queue_attributes
+
+
 def apply() -> None:
     _memoize_jsonpath_parse()
     _cheap_transaction_snapshots()
     _fast_dynamodb_json()
+    _cheap_sqs_attribute_reads()
