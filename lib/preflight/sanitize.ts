@@ -22,9 +22,12 @@ export function printable(text: string, max = MAX_PRINTED): string {
   return escaped.length > max ? `${escaped.slice(0, max)}…(${escaped.length - max} more)` : escaped;
 }
 
+/** What JSON.stringify leaves raw inside strings (it escapes C0 itself; newlines between tokens must stay). */
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** JSON text with the characters JSON.stringify leaves raw (DEL, C1, bidi, separators) escaped. */
 export function escapeJsonText(json: string): string {
-  return json.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** True when the text holds a character `printable` would escape. */
