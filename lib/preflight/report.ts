@@ -3,6 +3,7 @@
  * kept stable) and the human one. Both are built from the same result; every string from a template
  * is escaped for the terminal (human) or written with \u escapes (JSON).
  */
+import * as path from 'node:path';
 import { failing } from './engine.ts';
 import type { InputError } from './input.ts';
 import { escapeJsonText, printable } from './sanitize.ts';
@@ -75,7 +76,10 @@ export function reportJson(value: unknown): string {
 
 export function renderHuman(report: PreflightReport): string {
   const out: string[] = [];
-  const where = (f: PreflightReport['findings'][number]) => printable(f.stackName ?? f.template, 60);
+  const where = (f: PreflightReport['findings'][number]) => {
+    const text = printable(f.stackName ?? path.relative(process.cwd(), f.template), 10_000);
+    return text.length > 60 ? `…${text.slice(-59)}` : text; // the end of a path says most
+  };
   out.push(`Preflight: ${report.templates.length} template(s) checked.`);
   const open = report.findings.filter((f) => !f.suppressed);
   const suppressed = report.findings.filter((f) => f.suppressed);
