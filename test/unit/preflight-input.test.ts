@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPreflight } from '../../lib/preflight/engine.ts';
 import { loadInputs } from '../../lib/preflight/input.ts';
+import { buildReport, renderHuman, reportJson } from '../../lib/preflight/report.ts';
 import { printable } from '../../lib/preflight/sanitize.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -32,8 +34,12 @@ const role = (extra: Record<string, unknown> = {}) => ({
 });
 
 function sundown(...args: string[]) {
+  return sundownIn(dir, ...args);
+}
+
+function sundownIn(cwd: string, ...args: string[]) {
   const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sundown.mjs'), 'preflight', ...args], {
-    cwd: dir,
+    cwd,
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -136,6 +142,33 @@ describe('preflight input', () => {
     expect(errors[0]?.message.length).toBeLessThan(600);
   });
 
+  it('escapes template text that reaches a finding (a trust principal with escapes) in both reports', () => {
+    // Prepare
+    const principal = `arn:aws:iam::123456789012:role/x${ESC}[2J\u009b\u202e`;
+    const file = write('principal.json', {
+      Resources: {
+        Role: role({
+          Tags: [{ Key: 'sundown:revoke', Value: 'enabled' }],
+          AssumeRolePolicyDocument: {
+            Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: principal } }],
+          },
+        }),
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
+      },
+    });
+    const { templates, errors } = loadInputs([file]);
+    // Act
+    const report = buildReport(templates, runPreflight(templates).findings, errors, 'error');
+    const human = renderHuman(report);
+    const json = reportJson(report);
+    // Assess
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['trust-beyond-workload']);
+    expect(human).toContain('role/x\\x1b[2J\\x9b\\u202e');
+    expect(human + json).not.toMatch(RAW_CONTROL);
+    expect(json).not.toContain('\u202e');
+    expect(JSON.parse(json).findings[0].message).toContain(principal);
+  });
+
   it('escapes what it prints: control characters, C1, bidi overrides', () => {
     expect(printable(`a${ESC}[1mb\u009b\u202ec\n`)).toBe('a\\x1b[1mb\\x9b\\u202ec\\x0a');
     expect(printable('y'.repeat(500), 10)).toBe(`${'y'.repeat(10)}…(490 more)`);
@@ -187,5 +220,19 @@ describe('sundown preflight (CLI)', () => {
     expect(applied.stdout).toMatch(/reason: legacy fleet, retired in Q3/);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/suppresses workload-role-not-opted-in without a reason/);
+  });
+
+  it("prints exactly the README's example", () => {
+    // Prepare
+    const command = 'npx sundown preflight test/fixtures/preflight/workload-role-not-opted-in/fail.json';
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const after = readme.slice(readme.indexOf(`\`${command}\``));
+    const quoted = /```\n([\s\S]*?)```/.exec(after)?.[1];
+    // Act
+    const res = sundownIn(ROOT, 'test/fixtures/preflight/workload-role-not-opted-in/fail.json');
+    // Assess
+    expect(quoted).toBeDefined();
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe(quoted);
   });
 });
