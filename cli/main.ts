@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sweep: async () => (await import('./commands/sweep.ts')).registerSweep,
   status: async () => (await import('./commands/status.ts')).registerStatus,
   dlq: async () => (await import('./commands/dlq.ts')).registerDlq,
+  preflight: async () => (await import('./commands/preflight.ts')).registerPreflight,
 };
 
 const program = new Command()

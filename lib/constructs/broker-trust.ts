@@ -6,6 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
  * session's SourceIdentity (sts:SetSourceIdentity). Without the last two, STS refuses the call.
  */
 export const BROKER_TRUST_ACTIONS = ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'] as const;
+/** The Sid of the statement {@link trustSundownBroker} adds (preflight recognizes the broker's statement by it). */
+export const BROKER_TRUST_SID = 'SundownBrokerIssuesSessions';
 
 /**
  * Lets Sundown's broker issue sessions of `role`: adds one statement to the role's trust policy
@@ -23,7 +25,7 @@ export function trustSundownBroker(role: iam.Role, broker: iam.IRole | string): 
   }
   role.assumeRolePolicy.addStatements(
     new iam.PolicyStatement({
-      sid: 'SundownBrokerIssuesSessions',
+      sid: BROKER_TRUST_SID,
       actions: [...BROKER_TRUST_ACTIONS],
       principals: [new iam.ArnPrincipal(brokerArn)],
     }),
