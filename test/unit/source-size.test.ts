@@ -27,7 +27,6 @@ const EXCEPTIONS: Record<string, string> = {
   'bench/env.ts': BENCH,
   'bench/sundown-burst.ts': BENCH,
   'lambdas/shared/adapters/credential-registry.ts': SPLIT,
-  'lambdas/shared/domain/classify-event.ts': SPLIT,
   'lambdas/shared/services/sweep.ts': SPLIT,
 };
 
