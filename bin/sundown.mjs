@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// The `sundown` CLI. Runs the TypeScript sources through tsx, so `npx sundown`
-// works right after `npm install` with no build step.
-import { register } from 'tsx/esm/api';
+// The `sundown` CLI. In a clone of the repository it runs the TypeScript sources through tsx, so
+// `npx sundown` works right after `npm install` with no build step; in the installed package
+// (no sources) it runs the built JavaScript in dist/.
+import { existsSync } from 'node:fs';
 
-// Lambda runs Node.js 22; the CLI may run on 20, where the SDK warns on every start.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-await import('../cli/main.ts');
+const sources = new URL('../cli/main.ts', import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+} else {
+  await import('../dist/cli/main.js');
+}

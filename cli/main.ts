@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
+import { sundownVersion } from './version.ts';
+
+// Lambda runs Node.js 22; the CLI also runs on 20 (package.json engines), where every AWS SDK client
+// would print the SDK's six-line Node.js version warning. The SDK reads this variable (set before any
+// command module loads a client); an operator who sets it to anything else still sees the warning.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 type Register = (program: Command) => void;
 
@@ -25,12 +31,18 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 const program = new Command()
   .name('sundown')
   .description('Revoke every credential an ephemeral workload held, the moment that workload ends.')
+  .version(sundownVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
 try {
   const requested = process.argv[2];
-  const loaders = requested && requested in COMMANDS ? [COMMANDS[requested]] : Object.values(COMMANDS);
+  const version = requested === '--version' || requested === '-V';
+  const loaders = version
+    ? []
+    : requested && requested in COMMANDS
+      ? [COMMANDS[requested]]
+      : Object.values(COMMANDS);
   const registered = new Set<Register>();
   for (const load of loaders) {
     const register = await (load as () => Promise<Register>)();

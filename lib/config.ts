@@ -108,10 +108,22 @@ export class InvalidConfigError extends Error {}
 
 export function parseConfig(raw: unknown): SundownConfig {
   const value = typeof raw === 'string' ? safeJson(raw) : (raw ?? {});
-  const result = SundownConfigSchema.safeParse(value);
+  return parseWith(SundownConfigSchema, value, 'invalid sundown configuration (context key "sundown")');
+}
+
+/** The settings of a `Sundown` construct: the context settings without `stackName`. */
+export type SundownSettings = Omit<SundownConfig, 'stackName'>;
+
+/** Validates a `Sundown` construct's props (SundownProps) and fills in the defaults. */
+export function parseSundownProps(props: unknown): SundownSettings {
+  return parseWith(SundownConfigSchema.omit({ stackName: true }), props ?? {}, 'invalid Sundown props');
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InvalidConfigError(`invalid sundown configuration (context key "sundown"): ${issues}`);
+    throw new InvalidConfigError(`${what}: ${issues}`);
   }
   return result.data;
 }

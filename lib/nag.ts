@@ -15,9 +15,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { ManagementEventsTrail } from './constructs/management-trail.ts';
-import { LIVENESS_LOOKUPS } from './constructs/reconciliation.ts';
-import { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from './constructs/revocation-permissions.ts';
 import { SundownFunction } from './constructs/sundown-function.ts';
+import { getAttArnOf, type StackFacts, type Statement, wildcardFindings } from './nag/statements.ts';
+import { WILDCARD_JUSTIFICATIONS } from './nag/wildcards/index.ts';
 
 /**
  * Policy as code: the cdk-nag AwsSolutions pack runs on every synth, and every
@@ -30,7 +30,7 @@ import { SundownFunction } from './constructs/sundown-function.ts';
  * IAM wildcard findings (AwsSolutions-IAM5) are acknowledged by what the
  * statements say, not by where they are: a finding is acknowledged only when
  * every Allow statement that produces it matches one of `WILDCARD_JUSTIFICATIONS`
- * (which check actions, resources and conditions). An IAM write on `role/*`
+ * (lib/nag/wildcards/, one per file; each checks actions, resources and conditions). An IAM write on `role/*`
  * without the opt-in condition therefore stays a finding and fails synth.
  */
 export function applySundownNag(scope: Stage, options: { verbose?: boolean } = {}): void {
@@ -43,157 +43,6 @@ export function applySundownNag(scope: Stage, options: { verbose?: boolean } = {
     }),
   );
 }
-
-/** A policy statement as CloudFormation sees it (resolved). */
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  Resource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-/** What a wildcard finding's statement may be, and why that is acceptable. */
-interface WildcardJustification {
-  readonly reason: string;
-  /** `finding` is the IAM5 finding ID suffix, e.g. `Resource::*` or `Action::kms:ReEncrypt*`. */
-  applies(statement: Statement, finding: string, stack: StackFacts): boolean;
-}
-
-interface StackFacts {
-  keyIds: Set<string>;
-  tableIds: Set<string>;
-}
-
-const REVOKER_IAM_WRITES = new Set([
-  'iam:PutRolePolicy',
-  'iam:DeleteRolePolicy',
-  'iam:AttachRolePolicy',
-  'iam:DetachRolePolicy',
-  'iam:UpdateAccessKey',
-  'iam:PutUserPolicy',
-  'iam:DeleteUserPolicy',
-]);
-const POLICY_ATTACHMENT = new Set(['iam:AttachRolePolicy', 'iam:DetachRolePolicy']);
-const BROKER_ASSUME = new Set(['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']);
-const SUNDOWN_POLICY_MANAGEMENT = new Set([
-  'iam:CreatePolicy',
-  'iam:CreatePolicyVersion',
-  'iam:DeletePolicy',
-  'iam:DeletePolicyVersion',
-  'iam:GetPolicy',
-  'iam:GetPolicyVersion',
-  'iam:ListPolicyVersions',
-]);
-const XRAY_WRITES = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
-const WORKLOAD_LOOKUPS = new Set([
-  'ec2:DescribeInstances',
-  'ecs:DescribeTasks',
-  'ecs:DescribeTaskDefinition',
-  'codebuild:BatchGetBuilds',
-]);
-/** The reconciliation sweep's existence checks (lib/constructs/reconciliation.ts). */
-const LIVENESS_CHECKS = new Set([...LIVENESS_LOOKUPS]);
-const FUNCTION_EXISTS = new Set(['lambda:GetFunctionConcurrency']);
-const ANY_FUNCTION =
-  /^Resource::arn:(?:<AWS::Partition>|aws[a-z-]*):lambda:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):function:\*$/;
-const KEY_USE = new Set([
-  'kms:Decrypt',
-  'kms:DescribeKey',
-  'kms:Encrypt',
-  'kms:ReEncrypt*',
-  'kms:GenerateDataKey*',
-]);
-
-/** The account's IAM ARN prefix as cdk-nag prints it (partition and account may be tokens). */
-const IAM_ARN = String.raw`arn:(?:<AWS::Partition>|aws[a-z-]*):iam::(?:<AWS::AccountId>|\d{12}):`;
-const IAM_PRINCIPAL_WILDCARD = new RegExp(String.raw`^Resource::${IAM_ARN}(role|user|instance-profile)/\*$`);
-/** `role/<path>/*`: a path prefix from the `allowlist` setting (never the bare `role/*`). */
-const ALLOWLISTED_PATH = new RegExp(String.raw`^Resource::${IAM_ARN}(role|user)(/[\w+=,.@-]+)+/\*$`);
-const SUNDOWN_POLICIES = new RegExp(String.raw`^Resource::${IAM_ARN}policy${SUNDOWN_POLICY_PATH}\*$`);
-
-const WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
-  {
-    reason:
-      'X-Ray PutTraceSegments/PutTelemetryRecords (added by tracing: ACTIVE) support no resource-level permissions.',
-    applies: (s, f) => f === 'Resource::*' && only(s, XRAY_WRITES),
-  },
-  {
-    reason:
-      'Read-only lookups of the workload that started or ended (EC2 instance, ECS task and task definition, ' +
-      'CodeBuild build), to find its role: the workload can be any in the account, and ec2:DescribeInstances and ' +
-      'ecs:DescribeTaskDefinition support no resource-level permissions.',
-    applies: (s, f) => f === 'Resource::*' && only(s, WORKLOAD_LOOKUPS),
-  },
-  {
-    reason:
-      'Read-only existence checks of the workloads that hold active credentials (EC2 DescribeInstances, ECS ' +
-      'DescribeTasks, Batch DescribeJobs, CodeBuild BatchGetBuilds) by the reconciliation sweep: the workload can be ' +
-      'any in the account, and DescribeInstances and DescribeJobs support no resource-level permissions.',
-    applies: (s, f) => f === 'Resource::*' && only(s, LIVENESS_CHECKS),
-  },
-  {
-    reason:
-      "The reconciliation sweep checks that a Lambda workload still exists with GetFunctionConcurrency on the account's " +
-      'functions (any function can be a workload); it returns only the reserved concurrency, not code or environment.',
-    applies: (s, f) => ANY_FUNCTION.test(f) && only(s, FUNCTION_EXISTS),
-  },
-  {
-    reason:
-      "CDK's grant on Sundown's customer managed key: DynamoDB and SQS encryption need the ReEncrypt*/GenerateDataKey* " +
-      'variants, and the statement names only that key.',
-    applies: (s, f, st) =>
-      f.startsWith('Action::kms:') &&
-      only(s, KEY_USE) &&
-      resources(s).every((r) => st.keyIds.has(getAttArnOf(r) ?? '')),
-  },
-  {
-    reason:
-      "Queries on the global secondary indexes of Sundown's own table (<table>/index/*), granted with the table " +
-      'itself; the code queries byWorkload/byStatus and byWorkload/byCredential/byType/byTime.',
-    applies: (s, f, st) =>
-      actions(s).every((a) => a.startsWith('dynamodb:')) &&
-      [...st.tableIds].some((id) => f === `Resource::<${id}.Arn>/index/*`),
-  },
-  {
-    reason:
-      'Read-only (iam:Get*/iam:List*) on roles, users and instance profiles: Sundown reads opt-in tags, resolves a ' +
-      "workload's role and renders a principal's deny policies from what is attached.",
-    applies: (s, f) =>
-      IAM_PRINCIPAL_WILDCARD.test(f) && actions(s).every((a) => /^iam:(Get|List)\w+$/.test(a)),
-  },
-  {
-    reason:
-      `Revocation writes on role/* and user/* are allowed only with aws:ResourceTag/${OPT_IN_TAG.key}=${OPT_IN_TAG.value}: ` +
-      'IAM itself limits them to principals that opted in (Sundown cannot tag), service-linked roles are denied, ' +
-      `and Attach/DetachRolePolicy only for policies under ${SUNDOWN_POLICY_PATH} (iam:PolicyARN).`,
-    applies: (s, f) =>
-      IAM_PRINCIPAL_WILDCARD.test(f) &&
-      only(s, REVOKER_IAM_WRITES) &&
-      hasOptInCondition(s) &&
-      (!actions(s).some((a) => POLICY_ATTACHMENT.has(a)) || limitsToSundownPolicies(s)),
-  },
-  {
-    reason:
-      `The broker may assume (and tag/set the source identity of sessions of) only roles tagged ${OPT_IN_TAG.key}=` +
-      `${OPT_IN_TAG.value}, enforced by IAM through aws:ResourceTag: the same opt-in as revocation.`,
-    applies: (s, f) => IAM_PRINCIPAL_WILDCARD.test(f) && only(s, BROKER_ASSUME) && hasOptInCondition(s),
-  },
-  {
-    reason:
-      `Managed policies only under Sundown's own path ${SUNDOWN_POLICY_PATH} (its overflow deny policies); ` +
-      'no other managed policy can be created, changed or deleted.',
-    applies: (s, f) => SUNDOWN_POLICIES.test(f) && only(s, SUNDOWN_POLICY_MANAGEMENT),
-  },
-  {
-    reason:
-      'A path prefix the operator listed in the `allowlist` setting: principals under it are opted in by ' +
-      `configuration instead of the tag (Attach/DetachRolePolicy still only for policies under ${SUNDOWN_POLICY_PATH}).`,
-    applies: (s, f) =>
-      ALLOWLISTED_PATH.test(f) &&
-      actions(s).every((a) => REVOKER_IAM_WRITES.has(a) || BROKER_ASSUME.has(a)) &&
-      (!actions(s).some((a) => POLICY_ATTACHMENT.has(a)) || limitsToSundownPolicies(s)),
-  },
-];
 
 const REASONS = {
   lambdaRuntime:
@@ -264,19 +113,6 @@ function acknowledgeJustifiedWildcards(policy: iam.CfnPolicy): void {
   }
 }
 
-/** The IAM5 finding IDs of one Allow statement, as cdk-nag names them. */
-function wildcardFindings(statement: Statement): string[] {
-  return [
-    ...actions(statement)
-      .filter((a) => a.includes('*'))
-      .map((a) => `Action::${a}`),
-    ...resources(statement)
-      .map(flattenReference)
-      .filter((r) => r.includes('*'))
-      .map((r) => `Resource::${r}`),
-  ];
-}
-
 function isEventBridgeDeliveryDlq(queue: sqs.CfnQueue): boolean {
   const stack = Stack.of(queue);
   const queueId = stack.resolve(queue.logicalId) as string;
@@ -299,53 +135,4 @@ function stackFacts(stack: Stack): StackFacts {
         .map((c) => stack.resolve(c.logicalId) as string),
     );
   return { keyIds: logicalIds(kms.CfnKey), tableIds: logicalIds(dynamodb.CfnTable) };
-}
-
-function actions(s: Statement): string[] {
-  return asArray(s.Action) as string[];
-}
-
-function resources(s: Statement): unknown[] {
-  return asArray(s.Resource);
-}
-
-function only(s: Statement, allowed: ReadonlySet<string>): boolean {
-  return actions(s).length > 0 && actions(s).every((a) => allowed.has(a));
-}
-
-function hasOptInCondition(s: Statement): boolean {
-  return s.Condition?.StringEquals?.[`aws:ResourceTag/${OPT_IN_TAG.key}`] === OPT_IN_TAG.value;
-}
-
-function limitsToSundownPolicies(s: Statement): boolean {
-  const arns = asArray(s.Condition?.ArnLike?.['iam:PolicyARN']).map(flattenReference);
-  return arns.length > 0 && arns.every((arn) => arn.endsWith(`:policy${SUNDOWN_POLICY_PATH}*`));
-}
-
-function getAttArnOf(value: unknown): string | undefined {
-  const att = (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
-  return att?.[1] === 'Arn' ? att[0] : undefined;
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** A resolved CloudFormation value as cdk-nag prints it in finding IDs (`<Logical.Arn>`, `<AWS::Partition>`). */
-function flattenReference(value: unknown): string {
-  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  const v = value as Record<string, unknown>;
-  if (Array.isArray(v?.['Fn::Join'])) {
-    const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
-    return items.map(flattenReference).join(delimiter);
-  }
-  if (v?.['Fn::Sub'] !== undefined) return flattenReference(v['Fn::Sub']);
-  if (Array.isArray(v?.['Fn::GetAtt'])) {
-    const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
-    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
-  }
-  if (v?.['Fn::ImportValue'] !== undefined) return flattenReference(v['Fn::ImportValue']);
-  if (v?.Ref !== undefined) return `<${flattenReference(v.Ref)}>`;
-  return JSON.stringify(value);
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run build` (after the type check): bundles every Sundown function exactly as `cdk deploy`
  * ships it, by synthesizing the stack in process (NodejsFunction runs the local esbuild with
- * SundownFunction's options), and copies each function's bundle to dist/lambdas/<handler dir>/.
+ * SundownFunction's options), and copies each function's bundle to dist/assets/<handler dir>/, where the
+ * built package's SundownFunction takes it from (a consumer's synth needs no esbuild).
  * Fails when a handler under lambdas/ has no function in the stack.
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -29,7 +30,7 @@ export function handlerDirs(): string[] {
     .sort();
 }
 
-export function bundleLambdas(outDir = path.join(ROOT, 'dist', 'lambdas')): BuiltFunction[] {
+export function bundleLambdas(outDir = path.join(ROOT, 'dist', 'assets')): BuiltFunction[] {
   const assembly = mkdtempSync(path.join(tmpdir(), 'sundown-build-'));
   try {
     const app = new App({ outdir: assembly });

@@ -4,10 +4,12 @@
  * write .sundown/local.json, run the demo, and keep processing events until
  * SIGINT/SIGTERM (or exit after the demo with --once).
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
 import { DEMO_HEADING, demoVerdict, runDemo } from '../../local/demo.ts';
-import { deployStack } from '../../local/deploy.ts';
+import { deployStack, PROJECT_ROOT } from '../../local/deploy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
 import { CliError } from '../errors.ts';
@@ -55,6 +57,12 @@ export function registerLocal(program: Command): void {
     .option('--region <region>', 'region to deploy into', LOCAL_REGION)
     .option('--verbose', "print the handlers' logs and the deployment output")
     .action(async (opts: LocalOptions) => {
+      if (!existsSync(path.join(PROJECT_ROOT, 'cdk.json'))) {
+        throw new CliError(
+          'sundown local deploys the CDK app of a clone of the repository (it is not in the installed package): ' +
+            'git clone the Sundown repository, then npm install && npm start',
+        );
+      }
       process.exitCode = await runLocal(opts);
     });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -10,7 +11,15 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { suppressPreflight } from '../preflight/aspect.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+/**
+ * Built and packaged (this file is dist/lib/constructs/sundown-function.js), the functions are
+ * prebundled in dist/assets/<handler dir>/ by `npm run build` and shipped with the package, so a
+ * consumer's synth needs no esbuild. In the dev tree (this file is .ts) they are bundled at synth.
+ */
+const PACKAGED = import.meta.url.endsWith('.js');
+export const PREBUNDLED_DIR = path.join(ROOT, 'assets');
 
 export interface SundownFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts`. */
@@ -30,12 +39,12 @@ export const OWN_FUNCTION_REASON =
 
 /**
  * Sundown's Lambda defaults in one place: Node.js 22 on ARM64, bundled by the
- * locally installed esbuild (no Docker), ESM output with source maps, an
+ * locally installed esbuild (no Docker; prebundled in the package), ESM output with source maps, an
  * explicit log group with retention (no log-retention custom resource, which
  * the local emulator cannot run), and X-Ray tracing.
  */
 export class SundownFunction extends Construct {
-  readonly fn: nodejs.NodejsFunction;
+  readonly fn: lambda.Function;
   /** `lambdas/<handlerDir>/handler.ts` is the function's entry point. */
   readonly handlerDir: string;
 
@@ -46,9 +55,7 @@ export class SundownFunction extends Construct {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(ROOT, 'lambdas', props.handlerDir, 'handler.ts'),
-      handler: 'handler',
+    const common = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -62,20 +69,31 @@ export class SundownFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'Sundown',
         ...props.environment,
       },
-      projectRoot: ROOT,
-      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire as __sdCreateRequire } from 'node:module';const require = __sdCreateRequire(import.meta.url);",
-      },
-    });
+    };
+    this.fn = PACKAGED
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          code: lambda.Code.fromAsset(prebundled(props.handlerDir)),
+          handler: 'index.handler',
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...common,
+          entry: path.join(ROOT, 'lambdas', props.handlerDir, 'handler.ts'),
+          handler: 'handler',
+          projectRoot: ROOT,
+          depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+          bundling: {
+            forceDockerBundling: false,
+            minify: true,
+            sourceMap: true,
+            sourcesContent: false,
+            target: 'node22',
+            format: nodejs.OutputFormat.ESM,
+            mainFields: ['module', 'main'],
+            banner:
+              "import { createRequire as __sdCreateRequire } from 'node:module';const require = __sdCreateRequire(import.meta.url);",
+          },
+        });
     // `sundown preflight` over Sundown's own stack (CI dogfoods it) reports Lambda roles without the opt-in tag.
     suppressPreflight(this.role, [{ id: 'workload-role-not-opted-in', reason: OWN_FUNCTION_REASON }]);
   }
@@ -99,4 +117,15 @@ export class SundownFunction extends Construct {
       }),
     );
   }
+}
+
+/** The prebundled function in the package; its absence means the package was built without `npm run build`. */
+function prebundled(handlerDir: string): string {
+  const dir = path.join(PREBUNDLED_DIR, handlerDir);
+  if (!existsSync(path.join(dir, 'index.mjs'))) {
+    throw new Error(
+      `the prebundled function ${dir}/index.mjs is missing: build the package with npm run build before packing it`,
+    );
+  }
+  return dir;
 }

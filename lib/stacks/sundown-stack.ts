@@ -3,8 +3,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Construct } from 'constructs';
-import type { SundownConfig } from '../config.ts';
+import { Construct } from 'constructs';
+import { parseSundownProps, type SundownConfig } from '../config.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
 import { DataTables } from '../constructs/data-tables.ts';
@@ -17,6 +17,7 @@ import { Reconciliation } from '../constructs/reconciliation.ts';
 import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
 import { SundownFunction } from '../constructs/sundown-function.ts';
 import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
+import type { SundownProps } from '../sundown-props.ts';
 
 export interface SundownStackProps extends StackProps {
   readonly config: SundownConfig;
@@ -30,23 +31,32 @@ const ENDED_BATCH_SIZE = 100;
 const ENDED_BATCHING_WINDOW = Duration.seconds(1);
 
 /**
- * Sundown in one stack: triggers -> queues -> handlers -> registry, IAM, audit.
- * Construct IDs are stable contracts: renaming one replaces the resource.
+ * Sundown: triggers -> queues -> handlers -> registry, IAM, audit. One per stack (its bus, FIFO
+ * queue and dashboard are named after the stack). Construct IDs are stable contracts: renaming
+ * one replaces the resource.
+ *
+ * @example
+ * const sundown = new Sundown(this, 'Sundown', { cloudTrail: 'existing', alarmEmails: ['ops@example.com'] });
+ * trustSundownBroker(workersRole, sundown.brokerRole);
  */
-export class SundownStack extends Stack {
+export class Sundown extends Construct {
   /** The broker's execution role: what a role's trust policy names (see trustSundownBroker). */
   readonly brokerRole: iam.IRole;
+  /** Sundown's own event bus (`Workload Ended` / `Credential Issued` in, audit events out). */
+  readonly eventBus: events.IEventBus;
 
-  constructor(scope: Construct, id: string, props: SundownStackProps) {
-    super(scope, id, props);
-    const { config } = props;
+  constructor(scope: Construct, id: string, props: SundownProps = {}) {
+    super(scope, id);
+    const config = parseSundownProps(props);
+    const stack = Stack.of(this);
 
     const key = new kms.Key(this, 'Key', {
       description: 'Sundown: encrypts the registry, audit trail and queues',
       enableKeyRotation: true,
     });
     const tables = new DataTables(this, 'Data', { encryptionKey: key });
-    const bus = new events.EventBus(this, 'Bus', { eventBusName: `${this.stackName}-bus` });
+    const bus = new events.EventBus(this, 'Bus', { eventBusName: `${stack.stackName}-bus` });
+    this.eventBus = bus;
 
     // Queues. EventBridge must be able to encrypt into them.
     const deliveryDlq = new sqs.Queue(this, 'EventDeliveryDlq', {
@@ -71,7 +81,7 @@ export class SundownStack extends Stack {
     const revocations = new QueueWithDlq(this, 'Revocations', {
       encryptionKey: key,
       visibilityTimeout: Duration.seconds(REVOKER_TIMEOUT.toSeconds() * 6),
-      fifoQueueName: `${this.stackName}-revocations.fifo`,
+      fifoQueueName: `${stack.stackName}-revocations.fifo`,
     });
     // EventBridge encrypts into the queues; only on behalf of rules in this account.
     key.addToResourcePolicy(
@@ -80,7 +90,7 @@ export class SundownStack extends Stack {
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 
@@ -106,7 +116,7 @@ export class SundownStack extends Stack {
 
     const common = {
       SUNDOWN_AUDIT_CHAIN: 'main',
-      SUNDOWN_ACCOUNT: this.account,
+      SUNDOWN_ACCOUNT: stack.account,
       SUNDOWN_CREDENTIALS_TABLE: tables.credentials.tableName,
       SUNDOWN_REVOCATIONS_TABLE: tables.revocations.tableName,
       SUNDOWN_AUDIT_TABLE: tables.audit.tableName,
@@ -188,7 +198,7 @@ export class SundownStack extends Stack {
       new iam.PolicyStatement({
         sid: 'ReadOptInTags',
         actions: ['iam:GetRole'],
-        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
       }),
     );
     new RevocationPermissions(this, 'RevokerPermissions', {
@@ -228,7 +238,7 @@ export class SundownStack extends Stack {
       encryptionKey: key,
       alarmEmails: config.alarmEmails,
       timeToRevokeP99AlarmSeconds: config.timeToRevokeP99AlarmSeconds,
-      dashboardName: `${this.stackName}-operations`,
+      dashboardName: `${stack.stackName}-operations`,
       queues: {
         ServiceEvents: serviceEvents.queue,
         BusEvents: busEvents.queue,
@@ -255,7 +265,7 @@ export class SundownStack extends Stack {
     new CfnOutput(this, 'SweeperFunctionName', { value: reconciliation.sweeper.fn.functionName });
     new CfnOutput(this, 'SweepTicksDlqUrl', { value: reconciliation.ticks.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
-    new CfnOutput(this, 'DashboardName', { value: `${this.stackName}-operations` });
+    new CfnOutput(this, 'DashboardName', { value: `${stack.stackName}-operations` });
 
     // Last: the bus policy names every role that publishes audit events.
     new BusPolicy(this, 'BusPolicy', {
@@ -264,5 +274,24 @@ export class SundownStack extends Stack {
       publishers: config.eventPublishers,
     });
     // --- End of operations. ---
+  }
+}
+
+/**
+ * The Sundown deployment as a stack: bin/app.ts deploys this. Everything is in the `Sundown`
+ * construct, added under the ID `Default`, which CDK leaves out of logical IDs: the resources keep
+ * the logical IDs they had when the stack built them itself (test/infra/logical-ids.test.ts).
+ */
+export class SundownStack extends Stack {
+  /** Everything Sundown deploys. */
+  readonly sundown: Sundown;
+  /** The broker's execution role: what a role's trust policy names (see trustSundownBroker). */
+  readonly brokerRole: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: SundownStackProps) {
+    super(scope, id, props);
+    const { stackName: _stackName, ...settings } = props.config;
+    this.sundown = new Sundown(this, 'Default', settings);
+    this.brokerRole = this.sundown.brokerRole;
   }
 }

@@ -18,7 +18,7 @@ const CA_ARN = `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111
 
 function brokerAcmPcaStatements(config: Record<string, unknown>) {
   const { stack, template } = sundownTemplate(config);
-  const role = (stack.node.findChild('Broker') as SundownFunction).role;
+  const role = (stack.sundown.node.findChild('Broker') as SundownFunction).role;
   return roleStatements(template, logicalIdOf(role)).filter((s) =>
     actionsOf(s).some((a) => a.startsWith('acm-pca:')),
   );

@@ -44,7 +44,7 @@ let configured: Template;
 let configuredRevoker: PolicyStatement[];
 
 function revokerStatements(stack: SundownStack, t: Template): PolicyStatement[] {
-  return roleStatements(t, logicalIdOf((stack.node.findChild('Revoker') as SundownFunction).role));
+  return roleStatements(t, logicalIdOf((stack.sundown.node.findChild('Revoker') as SundownFunction).role));
 }
 
 beforeAll(() => {

@@ -6,12 +6,18 @@
 import { App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { parseConfig, parseSundownProps } from '../../lib/config.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
 import { applySundownNag } from '../../lib/nag.ts';
 import { SundownStack } from '../../lib/stacks/sundown-stack.ts';
 import { ACCOUNT, buildSundown, REGION, synthNagFindings } from './support.ts';
+
+// The Sundown construct validates its props itself; one test below lets an invalid value through.
+vi.mock('../../lib/config.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../lib/config.ts')>();
+  return { ...actual, parseSundownProps: vi.fn(actual.parseSundownProps) };
+});
 
 const CONFIGURED = {
   stoppedEndsWorkload: true,
@@ -87,7 +93,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('fails synthesis on an IAM write on role/* without the opt-in condition, next to acknowledged ones', () => {
     const { app, stack } = buildSundown({}, { nag: true });
-    const revoker = stack.node.findChild('Revoker') as SundownFunction;
+    const revoker = stack.sundown.node.findChild('Revoker') as SundownFunction;
     revoker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['iam:PutRolePolicy'],
@@ -102,7 +108,7 @@ describe('cdk-nag AwsSolutions', () => {
       {
         rule: `AwsSolutions-IAM5[Resource::arn:aws:iam::${ACCOUNT}:role/*]`,
         severity: 'error',
-        paths: ['Sundown/Revoker/Function/ServiceRole/DefaultPolicy/Resource'],
+        paths: ['Sundown/Default/Revoker/Function/ServiceRole/DefaultPolicy/Resource'],
       },
     ]);
   }, 60_000);
@@ -111,6 +117,10 @@ describe('cdk-nag AwsSolutions', () => {
     // The configuration schema refuses "/" outright ...
     expect(() => buildSundown({ allowlist: ['/'] })).toThrow(/"\/" alone would opt in every principal/);
     // ... and were it to slip through, cdk-nag still catches the unconditioned wildcard.
+    vi.mocked(parseSundownProps).mockImplementationOnce(() => {
+      const { stackName: _, ...settings } = parseConfig({});
+      return { ...settings, allowlist: ['/'] };
+    });
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     new SundownStack(app, 'Sundown', {
       config: { ...parseConfig({}), allowlist: ['/'] },

@@ -51,12 +51,13 @@ let ids: {
 beforeAll(() => {
   ({ stack, template } = sundownTemplate());
   resources = template.toJSON().Resources;
-  const reconciliation = stack.node.findChild('Reconciliation') as Reconciliation;
-  const monitoring = stack.node.findChild('Monitoring') as Monitoring;
-  const dlqOf = (id: string) => logicalIdOf((stack.node.findChild(id) as QueueWithDlq).deadLetterQueue);
+  const reconciliation = stack.sundown.node.findChild('Reconciliation') as Reconciliation;
+  const monitoring = stack.sundown.node.findChild('Monitoring') as Monitoring;
+  const dlqOf = (id: string) =>
+    logicalIdOf((stack.sundown.node.findChild(id) as QueueWithDlq).deadLetterQueue);
   ids = {
     topic: logicalIdOf(monitoring.topic),
-    key: logicalIdOf(stack.node.findChild('Key')),
+    key: logicalIdOf(stack.sundown.node.findChild('Key')),
     sweeper: logicalIdOf(reconciliation.sweeper.fn),
     sweeperRole: logicalIdOf(reconciliation.sweeper.role),
     ticks: {
@@ -64,13 +65,13 @@ beforeAll(() => {
       dlq: logicalIdOf(reconciliation.ticks.deadLetterQueue),
     },
     schedule: logicalIdOf(reconciliation.schedule),
-    deliveryDlq: logicalIdOf(stack.node.findChild('EventDeliveryDlq')),
+    deliveryDlq: logicalIdOf(stack.sundown.node.findChild('EventDeliveryDlq')),
     dlqs: {
       ServiceEvents: dlqOf('ServiceEvents'),
       BusEvents: dlqOf('BusEvents'),
       DiscoveryEvents: dlqOf('DiscoveryEvents'),
       Revocations: dlqOf('Revocations'),
-      EventDelivery: logicalIdOf(stack.node.findChild('EventDeliveryDlq')),
+      EventDelivery: logicalIdOf(stack.sundown.node.findChild('EventDeliveryDlq')),
       SweepTicks: logicalIdOf(reconciliation.ticks.deadLetterQueue),
     },
   };
@@ -122,7 +123,7 @@ describe('reconciliation sweep', () => {
       sweepBatchSize: 250,
       idleKeyDays: 7,
     });
-    const rec = s.node.findChild('Reconciliation') as Reconciliation;
+    const rec = s.sundown.node.findChild('Reconciliation') as Reconciliation;
     const r = t.toJSON().Resources;
     expect(r[logicalIdOf(rec.schedule)].Properties.ScheduleExpression).toBe('cron(0/10 * * * ? *)');
     expect(r[logicalIdOf(rec.sweeper.fn)].Properties.Environment.Variables).toMatchObject({
@@ -171,12 +172,12 @@ describe('reconciliation sweep', () => {
     expect(resourcesOf(policies)).toEqual([`arn:aws:iam::${ACCOUNT}:policy/sundown/*`]);
     const sqsWrites = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
     expect(sqsWrites.flatMap(resourcesOf)).toEqual([
-      `<${logicalIdOf((stack.node.findChild('Revocations') as QueueWithDlq).queue)}.Arn>`,
+      `<${logicalIdOf((stack.sundown.node.findChild('Revocations') as QueueWithDlq).queue)}.Arn>`,
     ]);
   });
 
   it('indexes the principals of the revocation store by next expiry (sparse: only #meta items)', () => {
-    const data = stack.node.findChild('Data') as DataTables;
+    const data = stack.sundown.node.findChild('Data') as DataTables;
     const table = resources[logicalIdOf(data.revocations)];
     expect(table?.Properties.GlobalSecondaryIndexes).toEqual([
       {

@@ -27,7 +27,7 @@ let revokerPolicy: unknown;
 
 beforeAll(() => {
   const { stack } = buildSundown();
-  const revoker = stack.node.findChild('Revoker') as SundownFunction;
+  const revoker = stack.sundown.node.findChild('Revoker') as SundownFunction;
   const roleId = logicalIdOf(revoker.role);
   // CloudFormation names an unnamed role <stack>-<logical ID>-<random suffix>.
   revokerRoleName = `Sundown-${roleId}-Q1W2E3R4T5Y6`;

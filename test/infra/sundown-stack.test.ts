@@ -50,14 +50,14 @@ beforeAll(() => {
   ({ stack, template } = sundownTemplate());
   resources = template.toJSON().Resources;
   const queue = (id: string) => {
-    const q = stack.node.findChild(id) as QueueWithDlq;
+    const q = stack.sundown.node.findChild(id) as QueueWithDlq;
     return { queue: logicalIdOf(q.queue), dlq: logicalIdOf(q.deadLetterQueue) };
   };
-  const fn = (id: string) => logicalIdOf((stack.node.findChild(id) as SundownFunction).fn);
-  const data = stack.node.findChild('Data') as DataTables;
+  const fn = (id: string) => logicalIdOf((stack.sundown.node.findChild(id) as SundownFunction).fn);
+  const data = stack.sundown.node.findChild('Data') as DataTables;
   ids = {
-    key: logicalIdOf(stack.node.findChild('Key')),
-    bus: logicalIdOf(stack.node.findChild('Bus')),
+    key: logicalIdOf(stack.sundown.node.findChild('Key')),
+    bus: logicalIdOf(stack.sundown.node.findChild('Bus')),
     queues: {
       serviceEvents: queue('ServiceEvents'),
       busEvents: queue('BusEvents'),

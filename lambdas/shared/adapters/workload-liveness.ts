@@ -25,11 +25,17 @@ import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Workload } from '../domain/workload-id.ts';
 
-export type Liveness =
-  | { state: 'live'; detail: string }
-  | { state: 'ended'; endedAt?: string; detail: string }
-  | { state: 'gone'; detail: string }
-  | { state: 'unknown'; detail: string };
+import {
+  arnParts,
+  chunks,
+  errorName,
+  instanceLiveness,
+  isoFromEpoch,
+  type Liveness,
+  unknownFrom,
+} from './liveness-answers.ts';
+
+export { instanceLiveness, type Liveness, transitionTime } from './liveness-answers.ts';
 
 export interface WorkloadLiveness {
   /** One answer per workload ID given (workloads of every kind may be mixed). */
@@ -42,64 +48,6 @@ export interface LivenessClients {
   lambda: LambdaClient;
   batch: BatchClient;
   codebuild: CodeBuildClient;
-}
-
-const CHUNK = 100;
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function errorName(err: unknown): string {
-  return String(
-    (err as { name?: string; Code?: string })?.name ?? (err as { Code?: string })?.Code ?? 'Error',
-  );
-}
-
-function unknownFrom(err: unknown, what: string): Liveness {
-  const message = String((err as Error)?.message ?? err).slice(0, 160);
-  return { state: 'unknown', detail: `${what} failed (${errorName(err)}: ${message})` };
-}
-
-function isoFromEpoch(value: Date | number | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const ms = value instanceof Date ? value.getTime() : Number(value);
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
-}
-
-/** `User initiated (2024-05-01 12:34:56 GMT)` -> `2024-05-01T12:34:56.000Z`. */
-export function transitionTime(reason: string | undefined): string | undefined {
-  const m = /\((\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) GMT\)/.exec(reason ?? '');
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}T${m[2]}Z`);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-/** What an EC2 instance's state means for its credentials. */
-export function instanceLiveness(instance: Instance, stoppedEndsWorkload: boolean): Liveness {
-  const state = instance.State?.Name ?? 'unknown';
-  const endedAt = transitionTime(instance.StateTransitionReason);
-  if (state === 'terminated' || state === 'shutting-down') {
-    return { state: 'ended', ...(endedAt ? { endedAt } : {}), detail: `instance is ${state}` };
-  }
-  if (stoppedEndsWorkload && (state === 'stopped' || state === 'stopping')) {
-    return { state: 'ended', ...(endedAt ? { endedAt } : {}), detail: `instance is ${state}` };
-  }
-  if (state === 'unknown') return { state: 'unknown', detail: 'instance state not reported' };
-  return { state: 'live', detail: `instance is ${state}` };
-}
-
-interface ArnParts {
-  account: string;
-  region: string;
-  resource: string;
-}
-
-function arnParts(id: string): ArnParts | undefined {
-  const m = /^arn:[^:]+:[^:]+:([^:]*):([^:]*):(.*)$/s.exec(id);
-  return m ? { region: m[1] ?? '', account: m[2] ?? '', resource: m[3] ?? '' } : undefined;
 }
 
 export class AwsWorkloadLiveness implements WorkloadLiveness {
