@@ -1,9 +1,7 @@
 /**
- * Writes rendered deny policies onto a role: one inline policy, then
- * Sundown-owned managed policies under `/sundown/` for overflow. The documents
- * come from the registry (DynamoDB); nothing here reads Sundown's own policy
- * back to modify it. Other inline policies are read only to know how much of
- * the role's shared 10,240-character inline budget is left.
+ * Writes rendered deny policies onto a role: one inline policy, then Sundown-owned managed policies
+ * under `/sundown/` for overflow. The documents come from the registry (DynamoDB); Sundown's own
+ * policy is never read back to modify it. Other inline policies are read only for the budget left.
  */
 
 import { createHash } from 'node:crypto';
@@ -84,12 +82,9 @@ export interface ApplyResult {
 
 export interface RolePolicyWriterOptions {
   /**
-   * How long a role's inspection is reused by later renders in this process (0: every render
-   * inspects). The revoker keeps it briefly: a burst renders one role many times, and what else
-   * the role holds rarely changes within a minute. A stale view is safe: IAM refuses a document
-   * that does not fit (the render is retried with a fresh inspection, {@link isPolicySizeError}),
-   * attaching is idempotent, and a stale overflow policy left attached denies only sessions that
-   * ended before its bounds; the sweep's full rewrite corrects both.
+   * How long later renders in this process reuse a role's inspection (0: never). A stale view is
+   * safe: IAM refuses a document that does not fit (retried with a fresh inspection), attaching
+   * is idempotent, and a stale overflow policy denies only sessions ended before its bounds.
    * @default 0
    */
   inspectionTtlMs?: number;
@@ -109,11 +104,7 @@ export class RolePolicyWriter {
     this.now = options.now ?? Date.now;
   }
 
-  /**
-   * Budgets left on the role for Sundown's policies, with {@link POLICY_HEADROOM} kept free, and
-   * the managed policies attached to it: read once per render, or reused within the writer's
-   * `inspectionTtlMs` unless `fresh`.
-   */
+  /** Budgets left (with {@link POLICY_HEADROOM}) and attachments: reused within the TTL unless `fresh`. */
   async inspect(roleArn: string, { fresh = false }: { fresh?: boolean } = {}): Promise<RoleInspection> {
     const cached = this.inspections.get(roleArn);
     if (!fresh && cached && this.now() - cached.at < this.ttlMs) return cached.inspection;
@@ -125,7 +116,7 @@ export class RolePolicyWriter {
     return inspection;
   }
 
-  /** Drops a role's reused inspection (after a failed write: the next render reads the role again). */
+  /** Drops a role's reused inspection (after a failed write). */
   forget(roleArn: string): void {
     this.inspections.delete(roleArn);
   }
