@@ -258,7 +258,7 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic and treat missing data as not breaching', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(12); // 10 operations alarms, use-after-revoke and its DLQ
     for (const [id, a] of alarms()) {
       expect(a.Properties.AlarmActions, id).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.TreatMissingData, id).toBe('notBreaching');
@@ -331,8 +331,8 @@ describe('dashboard', () => {
   });
 
   it('shows every alarm', () => {
-    const alarmWidget = body().widgets.find((w) => w.type === 'alarm');
-    expect(((alarmWidget?.properties.alarms ?? []) as string[]).sort()).toEqual(
+    const alarmWidgets = body().widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets.flatMap((w) => (w.properties.alarms ?? []) as string[]).sort()).toEqual(
       alarms()
         .map(([id]) => `<${id}.Arn>`)
         .sort(),
@@ -352,6 +352,7 @@ describe('dashboard', () => {
       'Oldest message age (s)',
       'Dead-letter queue depth',
       'Function errors and throttles',
+      'Use-after-revoke alerts and attempts',
     ]);
     const text = JSON.stringify(graphs);
     for (const name of Object.values(METRIC_NAMES)) expect(text, name).toContain(name);
