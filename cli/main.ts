@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sweep: async () => (await import('./commands/sweep.ts')).registerSweep,
   status: async () => (await import('./commands/status.ts')).registerStatus,
   dlq: async () => (await import('./commands/dlq.ts')).registerDlq,
+  drill: async () => (await import('./commands/drill.ts')).registerDrill,
 };
 
 const program = new Command()

@@ -31,6 +31,11 @@ export interface LocalRuntime {
   /** Handlers by function logical ID prefix (e.g. `Revoker`). */
   handlerFor(logicalIdPrefix: string): Handler;
   functionFor(logicalIdPrefix: string): LocalFunction;
+  /**
+   * Stops (or restarts) the polling of every queue the function consumes, as disabling its event
+   * source mappings does on AWS: messages wait in the queue. `drain` skips paused queues.
+   */
+  setConsumerEnabled(logicalIdPrefix: string, enabled: boolean): void;
   /** Resolves once every source queue is empty and no handler is running. */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -89,11 +94,16 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };
   let running = true;
+  const paused = new Set<string>();
   const loops = model.eventSources.map(async (source) => {
     const fn = model.functions.find((f) => f.logicalId === source.functionLogicalId);
     const handler = fn && handlers.get(fn.logicalId);
     if (!fn || !handler) return;
     while (running) {
+      if (paused.has(fn.logicalId)) {
+        await new Promise((r) => setTimeout(r, options.pollIntervalMs ?? 100));
+        continue;
+      }
       try {
         const report = await pollOnce(
           {
@@ -143,6 +153,11 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     model,
     lambdaEndpoint: invokeServer.endpoint,
     functionFor: byPrefix,
+    setConsumerEnabled(prefix, enabled) {
+      const { logicalId } = byPrefix(prefix);
+      if (enabled) paused.delete(logicalId);
+      else paused.add(logicalId);
+    },
     handlerFor(prefix) {
       return handlers.get(byPrefix(prefix).logicalId) as Handler;
     },
@@ -151,9 +166,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       let quietChecks = 0;
       while (quietChecks < 2) {
         if (Date.now() > deadline) throw new RuntimeError(`queues did not drain within ${timeoutMs} ms`);
-        const empty = (await Promise.all(model.eventSources.map((s) => queueIsEmpty(s.queueUrl)))).every(
-          Boolean,
-        );
+        const polled = model.eventSources.filter((s) => !paused.has(s.functionLogicalId));
+        const empty = (await Promise.all(polled.map((s) => queueIsEmpty(s.queueUrl)))).every(Boolean);
         // A handler sends follow-up messages before its own are deleted, so
         // all-queues-empty twice in a row means the pipeline is idle.
         quietChecks = empty ? quietChecks + 1 : 0;
