@@ -182,6 +182,12 @@ export class UseAfterRevoke extends Construct {
             period: Duration.minutes(1),
           }),
         ],
+        right: [
+          this.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: 'UseAfterRevoke DLQ',
+            statistic: 'Maximum',
+          }),
+        ],
         width: 12,
       }),
     );

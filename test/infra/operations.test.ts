@@ -3,6 +3,7 @@
  * (least privilege), every alarm (metric, dimensions, statistic, threshold, action), the alarm
  * topic, the dashboard, the revocation store's index, the settings and the outputs.
  */
+
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
 } from '../../lib/constructs/monitoring.ts';
 import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
 import type { Reconciliation } from '../../lib/constructs/reconciliation.ts';
+import type { UseAfterRevoke } from '../../lib/constructs/use-after-revoke.ts';
 import type { SundownStack } from '../../lib/stacks/sundown-stack.ts';
 import {
   ACCOUNT,
@@ -72,6 +74,9 @@ beforeAll(() => {
       Revocations: dlqOf('Revocations'),
       EventDelivery: logicalIdOf(stack.node.findChild('EventDeliveryDlq')),
       SweepTicks: logicalIdOf(reconciliation.ticks.deadLetterQueue),
+      UseAfterRevoke: logicalIdOf(
+        (stack.node.findChild('UseAfterRevoke') as UseAfterRevoke).queue.deadLetterQueue,
+      ),
     },
   };
 }, 120_000);
@@ -192,7 +197,7 @@ describe('reconciliation sweep', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on any message in each of the six DLQs', () => {
+  it('alarm on any message in each of the seven DLQs', () => {
     const dlqAlarms = alarms().filter(
       ([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
