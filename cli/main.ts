@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import('./commands/status.ts')).registerStatus,
   dlq: async () => (await import('./commands/dlq.ts')).registerDlq,
   preflight: async () => (await import('./commands/preflight.ts')).registerPreflight,
+  drill: async () => (await import('./commands/drill.ts')).registerDrill,
 };
 
 const program = new Command()

@@ -99,6 +99,13 @@ export const SundownConfigSchema = z
       .default([]),
     /** Alarm when the p99 time from workload end to revocation exceeds this many seconds. */
     timeToRevokeP99AlarmSeconds: z.number().positive().max(86_400).default(300),
+    /** Use-after-revoke alerts: one per revoked session per window of this many minutes (later attempts are counted). */
+    useAfterRevokeWindowMinutes: z.number().int().min(1).max(1440).default(60),
+    /**
+     * Also match read-only calls (Get/List/Describe): the rule then runs in state
+     * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (more events, more cost).
+     */
+    useAfterRevokeReadOnlyEvents: z.boolean().default(false),
   })
   .strict();
 

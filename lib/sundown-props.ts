@@ -105,6 +105,18 @@ export interface SundownProps {
    * @default 300
    */
   readonly timeToRevokeP99AlarmSeconds?: number;
+  /**
+   * Use-after-revoke alerts: repeated attempts by one revoked session within this many minutes
+   * are counted into one alert, not paged one by one.
+   * @default 60
+   */
+  readonly useAfterRevokeWindowMinutes?: number;
+  /**
+   * Let the use-after-revoke rule receive read-only management events too (rule state
+   * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS); without it, only denied write calls are seen.
+   * @default false
+   */
+  readonly useAfterRevokeReadOnlyEvents?: boolean;
 }
 
 /** Compile-time check: the props are exactly the context settings without `stackName`. */

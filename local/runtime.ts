@@ -35,6 +35,11 @@ export interface LocalRuntime {
   functionFor(logicalIdPrefix: string): LocalFunction;
   /** Polls every queue now (after sending to one from outside, as a long poll would return). */
   wake(): void;
+  /**
+   * Stops (or restarts) the polling of every queue the function consumes, as disabling its event
+   * source mappings does on AWS: messages wait in the queue. `drain` skips paused queues.
+   */
+  setConsumerEnabled(logicalIdPrefix: string, enabled: boolean): void;
   /** Resolves once every source queue is empty and no handler is running. */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -118,12 +123,17 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
         resolve();
       });
     });
+  const paused = new Set<string>();
   const loops = model.eventSources.map(async (source) => {
     const fn = model.functions.find((f) => f.logicalId === source.functionLogicalId);
     const handler = fn && handlers.get(fn.logicalId);
     if (!fn || !handler) return;
     let idleMs = minIdle;
     while (running) {
+      if (paused.has(fn.logicalId)) {
+        await new Promise((r) => setTimeout(r, options.pollIntervalMs ?? 100));
+        continue;
+      }
       try {
         const report = await pollOnce(
           {
@@ -176,6 +186,11 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     model,
     lambdaEndpoint: invokeServer.endpoint,
     functionFor: byPrefix,
+    setConsumerEnabled(prefix, enabled) {
+      const { logicalId } = byPrefix(prefix);
+      if (enabled) paused.delete(logicalId);
+      else paused.add(logicalId);
+    },
     handlerFor(prefix) {
       return handlers.get(byPrefix(prefix).logicalId) as Handler;
     },
@@ -184,9 +199,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       let quietChecks = 0;
       while (quietChecks < 2) {
         if (Date.now() > deadline) throw new RuntimeError(`queues did not drain within ${timeoutMs} ms`);
-        const empty = (await Promise.all(model.eventSources.map((s) => queueIsEmpty(s.queueUrl)))).every(
-          Boolean,
-        );
+        const polled = model.eventSources.filter((s) => !paused.has(s.functionLogicalId));
+        const empty = (await Promise.all(polled.map((s) => queueIsEmpty(s.queueUrl)))).every(Boolean);
         // A handler sends follow-up messages before its own are deleted, so
         // all-queues-empty twice in a row means the pipeline is idle.
         quietChecks = empty ? quietChecks + 1 : 0;

@@ -27,7 +27,10 @@ interface EndOptions extends CommonOptions {
   dryRun?: boolean;
 }
 
-async function putWorkloadEnded(target: ResolvedTarget, detail: Record<string, unknown>): Promise<string> {
+export async function putWorkloadEnded(
+  target: ResolvedTarget,
+  detail: Record<string, unknown>,
+): Promise<string> {
   const parsed = WorkloadEndedDetailSchema.safeParse(detail);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

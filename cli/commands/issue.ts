@@ -16,7 +16,7 @@ import {
   withTargetOptions,
 } from '../target.ts';
 
-async function invokeBroker(target: ResolvedTarget, request: BrokerRequest): Promise<BrokerResponse> {
+export async function invokeBroker(target: ResolvedTarget, request: BrokerRequest): Promise<BrokerResponse> {
   const lambda = new LambdaClient({});
   const res = await lambda.send(
     new InvokeCommand({

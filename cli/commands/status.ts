@@ -33,6 +33,18 @@ export interface Status extends RegistryStatus {
   queues: QueueStatus[];
   /** Whether a trail delivers the management events the Lambda triggers match. */
   cloudTrail: CloudTrailCheck;
+  /** The use-after-revoke alarm works only on CloudTrail events (and in stacks that have it). */
+  useAfterRevoke: { active: boolean; detail: string };
+}
+
+export function useAfterRevokeStatus(c: CloudTrailCheck, deployed: boolean): Status['useAfterRevoke'] {
+  if (!deployed) return { active: false, detail: 'the stack has no use-after-revoke detection (redeploy)' };
+  if (c.state === 'logging')
+    return { active: true, detail: `CloudTrail access-denied events of ${c.region}` };
+  return {
+    active: false,
+    detail: `inactive: no trail is confirmed to log management events in ${c.region}, so no access-denied event arrives`,
+  };
 }
 
 /** One line on the CloudTrail trail the Lambda triggers need; a warning unless one is logging. */
@@ -53,6 +65,10 @@ function age(f: QueueFigures | null): string {
 
 function printStatus(s: Status): void {
   process.stdout.write(`Sundown status at ${s.generatedAt}\n\n${cloudTrailLine(s.cloudTrail)}\n`);
+  const uar = s.useAfterRevoke;
+  process.stdout.write(
+    `${uar.active ? 'Use-after-revoke alarm: active' : 'WARNING: use-after-revoke alarm'} (${uar.detail})\n`,
+  );
   process.stdout.write('\nQueues (oldest message age in seconds)\n');
   printTable(
     s.queues.map((q) => ({
@@ -138,6 +154,10 @@ export function registerStatus(program: Command): void {
       queues,
       ...registry,
       cloudTrail: cloudTrailCheck(trailsRead, target.region),
+      useAfterRevoke: useAfterRevokeStatus(
+        cloudTrailCheck(trailsRead, target.region),
+        Boolean(target.outputs.UseAfterRevokeTopicArn),
+      ),
     };
     if (opts.json) printJson(status);
     else printStatus(status);

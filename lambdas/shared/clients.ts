@@ -12,6 +12,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -57,9 +58,12 @@ export const lazyClients = {
   acmPca: once(async () => new (await import('@aws-sdk/client-acm-pca')).ACMPCAClient(RETRY)),
   sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(RETRY)),
   events: once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(RETRY)),
+  sns: once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(RETRY)),
 } satisfies Record<
   string,
-  () => Promise<EC2Client | ECSClient | CodeBuildClient | ACMPCAClient | STSClient | EventBridgeClient>
+  () => Promise<
+    EC2Client | ECSClient | CodeBuildClient | ACMPCAClient | STSClient | EventBridgeClient | SNSClient
+  >
 >;
 
 export const clients = {

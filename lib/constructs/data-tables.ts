@@ -90,6 +90,8 @@ export class DataTables extends Construct {
       ...common,
       partitionKey: { name: 'principalArn', type: S },
       sortKey: { name: 'entryKey', type: S },
+      // Only use-after-revoke counters carry `ttl`; deny entries are pruned by the sweep.
+      timeToLiveAttribute: 'ttl',
     });
     this.revocations.addGlobalSecondaryIndex({
       indexName: REVOCATION_INDEXES.principalsByNextExpiry,

@@ -16,6 +16,7 @@ import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { Reconciliation } from '../constructs/reconciliation.ts';
 import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
 import { SundownFunction } from '../constructs/sundown-function.ts';
+import { UseAfterRevoke } from '../constructs/use-after-revoke.ts';
 import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
 import type { SundownProps } from '../sundown-props.ts';
 
@@ -267,10 +268,34 @@ export class Sundown extends Construct {
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: `${stack.stackName}-operations` });
 
+    // Use-after-revoke (issue 18): CloudTrail access-denied events by revoked sessions -> one alert each.
+    const useAfterRevoke = new UseAfterRevoke(this, 'UseAfterRevoke', {
+      encryptionKey: key,
+      bus,
+      deliveryDlq,
+      revocations: tables.revocations,
+      audit: tables.audit,
+      environment: common,
+      windowMinutes: config.useAfterRevokeWindowMinutes,
+      allManagementEvents: config.useAfterRevokeReadOnlyEvents,
+      alarmTopic: monitoring.topic,
+      dashboard: monitoring.dashboard,
+      cloudTrail: config.cloudTrail,
+    });
+    new CfnOutput(this, 'UseAfterRevokeDlqUrl', { value: useAfterRevoke.queue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'UseAfterRevokeTopicArn', { value: useAfterRevoke.topic.topicArn });
+
     // Last: the bus policy names every role that publishes audit events.
     new BusPolicy(this, 'BusPolicy', {
       bus,
-      sundownRoles: [ended.role, started.role, revoker.role, broker.role, reconciliation.sweeper.role],
+      sundownRoles: [
+        ended.role,
+        started.role,
+        revoker.role,
+        broker.role,
+        reconciliation.sweeper.role,
+        useAfterRevoke.fn.role,
+      ],
       publishers: config.eventPublishers,
     });
     // --- End of operations. ---

@@ -28,7 +28,14 @@ describe('npm run build', () => {
       .filter((c): c is SundownFunction => c instanceof SundownFunction)
       .map((f) => f.handlerDir)
       .sort();
-    expect(handlerDirs()).toEqual(['broker', 'revoker', 'sweeper', 'workload-ended', 'workload-started']);
+    expect(handlerDirs()).toEqual([
+      'broker',
+      'revoker',
+      'sweeper',
+      'use-after-revoke',
+      'workload-ended',
+      'workload-started',
+    ]);
     expect(bundled).toEqual(handlerDirs());
   }, 60_000);
 });

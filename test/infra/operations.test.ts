@@ -3,6 +3,7 @@
  * (least privilege), every alarm (metric, dimensions, statistic, threshold, action), the alarm
  * topic, the dashboard, the revocation store's index, the settings and the outputs.
  */
+
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
 } from '../../lib/constructs/monitoring.ts';
 import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
 import type { Reconciliation } from '../../lib/constructs/reconciliation.ts';
+import type { UseAfterRevoke } from '../../lib/constructs/use-after-revoke.ts';
 import type { SundownStack } from '../../lib/stacks/sundown-stack.ts';
 import {
   ACCOUNT,
@@ -73,6 +75,9 @@ beforeAll(() => {
       Revocations: dlqOf('Revocations'),
       EventDelivery: logicalIdOf(stack.sundown.node.findChild('EventDeliveryDlq')),
       SweepTicks: logicalIdOf(reconciliation.ticks.deadLetterQueue),
+      UseAfterRevoke: logicalIdOf(
+        (stack.node.findChild('UseAfterRevoke') as UseAfterRevoke).queue.deadLetterQueue,
+      ),
     },
   };
 }, 120_000);
@@ -193,7 +198,7 @@ describe('reconciliation sweep', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on any message in each of the six DLQs', () => {
+  it('alarm on any message in each of the seven DLQs', () => {
     const dlqAlarms = alarms().filter(
       ([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
@@ -259,7 +264,7 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic and treat missing data as not breaching', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(12); // 10 operations alarms, use-after-revoke and its DLQ
     for (const [id, a] of alarms()) {
       expect(a.Properties.AlarmActions, id).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.TreatMissingData, id).toBe('notBreaching');
@@ -332,8 +337,8 @@ describe('dashboard', () => {
   });
 
   it('shows every alarm', () => {
-    const alarmWidget = body().widgets.find((w) => w.type === 'alarm');
-    expect(((alarmWidget?.properties.alarms ?? []) as string[]).sort()).toEqual(
+    const alarmWidgets = body().widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets.flatMap((w) => (w.properties.alarms ?? []) as string[]).sort()).toEqual(
       alarms()
         .map(([id]) => `<${id}.Arn>`)
         .sort(),
@@ -353,6 +358,7 @@ describe('dashboard', () => {
       'Oldest message age (s)',
       'Dead-letter queue depth',
       'Function errors and throttles',
+      'Use-after-revoke alerts and attempts',
     ]);
     const text = JSON.stringify(graphs);
     for (const name of Object.values(METRIC_NAMES)) expect(text, name).toContain(name);

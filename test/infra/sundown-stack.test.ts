@@ -446,9 +446,11 @@ describe('tables and key', () => {
     });
   });
 
-  it('rotates the customer managed key', () => {
+  it("rotates the customer managed keys (Sundown's key, the use-after-revoke topic's key)", () => {
     expect(resources[ids.key]?.Properties.EnableKeyRotation).toBe(true);
-    template.resourceCountIs('AWS::KMS::Key', 1);
+    const keys = Object.values(resources).filter((r) => r.Type === 'AWS::KMS::Key');
+    expect(keys).toHaveLength(2);
+    for (const k of keys) expect(k.Properties.EnableKeyRotation).toBe(true);
   });
 });
 

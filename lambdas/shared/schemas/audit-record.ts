@@ -19,6 +19,8 @@ export const AUDIT_RECORD_TYPES = [
   'drift',
   /** IAM refused a deny policy for its size; the revoker rendered it again into smaller documents. */
   'policy-resized',
+  /** A revoked session was used after its revocation (a CloudTrail access-denied error, see use-after-revoke.ts). */
+  'use-after-revoke',
 ] as const;
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;

@@ -5,3 +5,4 @@ export * from './credential.ts';
 // the star-export ambiguity in favour of credential.ts.
 export { CREDENTIAL_KINDS, type CredentialKind } from './credential.ts';
 export * from './events.ts';
+export * from './use-after-revoke.ts';

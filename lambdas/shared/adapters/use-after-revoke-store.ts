@@ -1,0 +1,107 @@
+/**
+ * Use-after-revoke state in the revocations table: the deny entries of a session (the items the
+ * revoker renders from, `deny#<session name>#<bound>` under the principal's ARN) and one counter
+ * item per session and aggregation window under a partition of its own
+ * (`use-after-revoke#<role ARN>`), which no revocation query reads and the table's TTL removes.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { RevokedEntry } from '../domain/use-after-revoke.ts';
+
+export const USE_AFTER_REVOKE_PARTITION_PREFIX = 'use-after-revoke#';
+
+export class UseAfterRevokeStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** The deny entries Sundown holds for `sessionName` on `roleArn` (usually none or one). */
+  async revokedEntries(roleArn: string, sessionName: string): Promise<RevokedEntry[]> {
+    const entries: RevokedEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'principalArn = :p AND begins_with(entryKey, :k)',
+          ExpressionAttributeValues: { ':p': roleArn, ':k': `deny#${sessionName}#` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        entries.push({
+          sessionName: String(item.sessionName),
+          notAfter: String(item.notAfter),
+          workloadId: String(item.workloadId),
+        });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return entries;
+  }
+
+  /**
+   * Counts one attempt in the session's window (one atomic ADD): how many the window holds now,
+   * and whether its alert was already sent.
+   */
+  async countAttempt(opts: WindowKey & { at: string; expiresAtEpochSeconds: number }): Promise<{
+    attempts: number;
+    alerted: boolean;
+  }> {
+    const res = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(opts),
+        UpdateExpression:
+          'ADD attempts :one SET firstAt = if_not_exists(firstAt, :at), lastAt = :at, #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':one': 1, ':at': opts.at, ':ttl': opts.expiresAtEpochSeconds },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { attempts: Number(res.Attributes?.attempts ?? 1), alerted: res.Attributes?.alerted === true };
+  }
+
+  /**
+   * Claims the window's one alert (conditional: only if nobody has). False when another attempt
+   * claimed it first: that one alerts, this one is only counted.
+   */
+  async claimAlert(key: WindowKey): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          UpdateExpression: 'SET alerted = :true',
+          ConditionExpression: 'attribute_exists(attempts) AND attribute_not_exists(alerted)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  /** Gives the claim back after the alert failed, so the retried message alerts. */
+  async releaseAlert(key: WindowKey): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: keyOf(key), UpdateExpression: 'REMOVE alerted' }),
+    );
+  }
+}
+
+export interface WindowKey {
+  roleArn: string;
+  sessionName: string;
+  windowStart: string;
+}
+
+function keyOf(k: WindowKey): Record<string, string> {
+  return {
+    principalArn: `${USE_AFTER_REVOKE_PARTITION_PREFIX}${k.roleArn}`,
+    entryKey: `${k.sessionName}#${k.windowStart}`,
+  };
+}
