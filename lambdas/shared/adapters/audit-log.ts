@@ -44,6 +44,7 @@ export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   pruned: 'Deny Entry Pruned',
   drift: 'Reconciliation Drift',
   'policy-resized': 'Deny Policy Re-rendered',
+  refused: 'Broker Request Refused',
 };
 
 export const AUDIT_INDEX = {

@@ -19,6 +19,12 @@ export const AUDIT_RECORD_TYPES = [
   'drift',
   /** IAM refused a deny policy for its size; the revoker rendered it again into smaller documents. */
   'policy-resized',
+  /**
+   * The broker refused a request (unauthenticated caller, missing or bad reason, invalid body, role
+   * not opted in): nothing was issued. Kept apart from `rejected` (unprocessable pipeline input,
+   * counted by the EventsRejected metric and alarm) because it is an access decision about a principal.
+   */
+  'refused',
 ] as const;
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;
