@@ -20,6 +20,8 @@ export interface ResolvedTarget {
   stackName: string;
   outputs: Record<string, string>;
   accountId?: string;
+  /** Local mode: where the local runtime serves Lambda Invoke and the function URLs. */
+  lambdaEndpoint?: string;
 }
 
 /** Points this process's SDK clients at the target (standard SDK variables only). */
@@ -46,6 +48,7 @@ export async function resolveTarget(opts: TargetOptions): Promise<ResolvedTarget
       stackName: state.stackName,
       outputs: state.outputs,
       accountId: state.accountId,
+      ...(state.lambdaEndpoint ? { lambdaEndpoint: state.lambdaEndpoint } : {}),
     };
   }
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;

@@ -1,13 +1,15 @@
 /**
  * Answers the Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`)
  * for the stack's functions by running their handlers in process, so CLI
- * commands that invoke a function (the broker) run unchanged against the
- * emulator: they only need `AWS_ENDPOINT_URL_LAMBDA` pointed here. (moto
- * cannot invoke functions without Docker.) Listens on loopback only.
+ * commands that invoke a function run unchanged against the emulator: they
+ * only need `AWS_ENDPOINT_URL_LAMBDA` pointed here. (moto cannot invoke
+ * functions without Docker.) It also serves Function URLs (AuthType AWS_IAM)
+ * at `/lambda-url/{name}/`: see function-url.ts. Listens on loopback only.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type FunctionUrlOptions, serveFunctionUrl } from './function-url.ts';
 import type { Handler } from './sqs-poller.ts';
 import type { LocalFunction } from './stack-model.ts';
 
@@ -37,7 +39,16 @@ export async function startInvokeServer(
   handlerOf: (fn: LocalFunction) => Handler,
   region: string,
   accountId: string,
+  urls?: FunctionUrlOptions,
 ): Promise<InvokeServer> {
+  const contextFor = (fn: LocalFunction) => ({
+    functionName: fn.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => fn.timeoutSeconds * 1000,
+  });
   const find = (ref: string) => {
     const name = decodeURIComponent(ref)
       .replace(/^arn:[^:]+:lambda:[^:]+:\d{12}:function:/, '')
@@ -45,6 +56,22 @@ export async function startInvokeServer(
     return functions.find((f) => f.functionName === name || f.logicalId === name);
   };
   const server: Server = createServer(async (req, res) => {
+    const url = /^\/lambda-url\/([^/?]+)(\/[^?]*)?/.exec(req.url ?? '');
+    if (url && urls) {
+      const fn = find(url[1] as string);
+      if (!fn) {
+        send(res, 404, { Message: null });
+        return;
+      }
+      await serveFunctionUrl(req, res, await body(req), {
+        ...urls,
+        region,
+        functionAccount: accountId,
+        handler: handlerOf(fn),
+        context: contextFor(fn),
+      });
+      return;
+    }
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) {
       send(
@@ -78,16 +105,8 @@ export async function startInvokeServer(
       );
       return;
     }
-    const context = {
-      functionName: fn.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.functionName}`,
-      memoryLimitInMB: '256',
-      awsRequestId: randomUUID(),
-      getRemainingTimeInMillis: () => fn.timeoutSeconds * 1000,
-    };
     try {
-      const result = await handlerOf(fn)(event, context);
+      const result = await handlerOf(fn)(event, contextFor(fn));
       send(res, 200, result ?? null, { 'x-amz-executed-version': '$LATEST' });
     } catch (err) {
       send(

@@ -8,8 +8,10 @@
 import { pathToFileURL } from 'node:url';
 import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { applyAwsEnv, type Target } from './aws-env.ts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { applyAwsEnv, awsEnvFor, type Target } from './aws-env.ts';
 import type { DeployedStack } from './deploy.ts';
+import type { FunctionUrlOptions } from './function-url.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
 import { type Handler, pollOnce } from './sqs-poller.ts';
 import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
@@ -64,6 +66,35 @@ function mergeEnvironments(functions: LocalFunction[]): Record<string, string> {
   return merged;
 }
 
+/**
+ * Function URL authentication against the emulator: the principal of the signing key comes from STS
+ * (GetCallerIdentity with that key: moto answers without checking a signature), and the signature is
+ * re-computed for the local dummy key, whose secret the runtime knows.
+ */
+function functionUrlAuth(target: Target): FunctionUrlOptions {
+  const local = awsEnvFor(target);
+  return {
+    async identify(accessKeyId, sessionToken) {
+      const sts = new STSClient({
+        endpoint: target.endpoint,
+        region: target.region,
+        credentials: {
+          accessKeyId,
+          secretAccessKey: 'unknown-to-the-runtime',
+          ...(sessionToken ? { sessionToken } : {}),
+        },
+      });
+      const id = await sts.send(new GetCallerIdentityCommand({}));
+      if (!id.Arn || !id.Account || !id.UserId) return undefined;
+      return { arn: id.Arn, account: id.Account, userId: id.UserId };
+    },
+    secretFor: (accessKeyId) =>
+      accessKeyId === local.AWS_ACCESS_KEY_ID
+        ? { accessKeyId, secretAccessKey: local.AWS_SECRET_ACCESS_KEY as string }
+        : undefined,
+  };
+}
+
 export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
   const { target, stack } = options;
   applyAwsEnv(target);
@@ -94,6 +125,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     (fn) => handlers.get(fn.logicalId) as Handler,
     target.region,
     target.accountId,
+    functionUrlAuth(target),
   );
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };

@@ -34,6 +34,7 @@ import {
   withTargetOptions,
 } from '../target.ts';
 import { parseTimeFlag, parseTimeRange } from '../time-range.ts';
+import { registerAuditReport } from './audit-report.ts';
 
 /** The chain every Sundown function appends to (`SUNDOWN_AUDIT_CHAIN` in the stack). */
 export const AUDIT_CHAIN = 'main';
@@ -182,15 +183,30 @@ function printTimeline(timeline: WorkloadTimeline): void {
         requested: c.revocationRequestedAt,
         settled: c.revokedAt ?? c.failedAt ?? c.skippedAt ?? c.dryRunAt ?? c.expiredAt,
         'time-to-revoke': c.timeToRevokeMs === undefined ? undefined : formatDuration(c.timeToRevokeMs),
+        'requested-by': c.requestedBy,
+        'source-ip': c.sourceIp,
+        reason: c.requestReason,
       })),
-      ['credential', 'kind', 'status', 'issued', 'ended', 'requested', 'settled', 'time-to-revoke'],
+      [
+        'credential',
+        'kind',
+        'status',
+        'issued',
+        'ended',
+        'requested',
+        'settled',
+        'time-to-revoke',
+        'requested-by',
+        'source-ip',
+        'reason',
+      ],
     );
   }
   if (timeline.events.length > 0) {
     out('Workload events without a credential:');
     printTable(
-      timeline.events.map((e) => ({ ...e })),
-      ['seq', 'at', 'type', 'outcome', 'reason'],
+      timeline.events.map((e) => ({ ...e, 'requested-by': e.requestedBy, 'source-ip': e.sourceIp })),
+      ['seq', 'at', 'type', 'outcome', 'reason', 'requested-by', 'source-ip'],
     );
   }
 }
@@ -247,4 +263,5 @@ export function registerAudit(program: Command): void {
       .description('print the chain as JSON Lines (one stored record per line, chain order)')
       .option('--since <time>', `start at the first record from this time on (${TIME_HELP})`),
   ).action((opts: ExportOptions) => exportChain(opts));
+  registerAuditReport(audit);
 }

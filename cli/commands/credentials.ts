@@ -182,8 +182,22 @@ export function registerCredentialCommands(program: Command): void {
           ...c,
           principal: c.roleArn ?? c.userName ?? c.caArn,
           name: c.sessionName ?? c.accessKeyId ?? c.serial,
+          requestedBy: c.callerArn,
+          reason: c.requestReason,
         })),
-        ['credentialId', 'kind', 'status', 'workloadId', 'principal', 'name', 'issuedAt', 'statusReason'],
+        [
+          'credentialId',
+          'kind',
+          'status',
+          'workloadId',
+          'principal',
+          'name',
+          'issuedAt',
+          'statusReason',
+          'requestedBy',
+          'sourceIp',
+          'reason',
+        ],
       );
   });
 }

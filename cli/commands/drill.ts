@@ -103,6 +103,7 @@ export function registerDrill(program: Command): void {
               role: roleArn,
               workloadId,
               durationSeconds: 900,
+              reason: 'sundown drill: a revocation drill session, revoked when the drill ends its workload',
             });
             if (!('session' in res)) throw new CliError('the broker returned no session');
             const record = await deps.registry.get(res.session.credentialId);

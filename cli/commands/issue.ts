@@ -1,37 +1,27 @@
 /**
- * `sundown issue session|certificate`: calls the broker function (the same
- * IAM-authorized Lambda Invoke a workload makes).
+ * `sundown issue session|certificate`: calls the broker's function URL with a SigV4-signed request
+ * (the same AWS_IAM-authenticated call a workload makes), with the required `--reason`.
  */
 import { readFileSync } from 'node:fs';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import type { BrokerRequest, BrokerResponse } from '../../lambdas/shared/schemas/broker.ts';
+import { BrokerReasonSchema } from '../../lambdas/shared/schemas/broker.ts';
+import { callBroker as invokeBroker } from '../broker-client.ts';
+
+/** The signed broker call, for other commands (`sundown drill`). */
+export { invokeBroker };
+
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';
-import {
-  type CommonOptions,
-  type ResolvedTarget,
-  requireOutput,
-  resolveTarget,
-  withTargetOptions,
-} from '../target.ts';
+import { type CommonOptions, resolveTarget, withTargetOptions } from '../target.ts';
 
-export async function invokeBroker(target: ResolvedTarget, request: BrokerRequest): Promise<BrokerResponse> {
-  const lambda = new LambdaClient({});
-  const res = await lambda.send(
-    new InvokeCommand({
-      FunctionName: requireOutput(target, 'BrokerFunctionName'),
-      Payload: new TextEncoder().encode(JSON.stringify(request)),
-    }),
-  );
-  const text = new TextDecoder().decode(res.Payload ?? new Uint8Array());
-  if (res.FunctionError) {
-    const err = JSON.parse(text || '{}') as { errorMessage?: string };
-    throw new CliError(`the broker failed: ${err.errorMessage ?? res.FunctionError}`);
-  }
-  const response = JSON.parse(text) as BrokerResponse;
-  if (!response.ok) throw new CliError(response.error);
-  return response;
+const REASON_HELP =
+  'why the credential is needed (required; 1-256 characters, one line, recorded and audited)';
+
+/** Checked before any AWS call, with the broker's own schema. */
+function reasonOf(raw: string | undefined): string {
+  const parsed = BrokerReasonSchema.safeParse(raw ?? '');
+  if (!parsed.success) throw new CliError(`--reason ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  return parsed.data;
 }
 
 function positiveInt(raw: string | undefined, flag: string): number | undefined {
@@ -51,9 +41,19 @@ export function registerIssue(program: Command): void {
       .requiredOption('--role <name|arn>', 'role to assume (must be opted in)')
       .requiredOption('--workload <id>', 'workload ID (ARN, i-..., or custom)')
       .option('--duration <seconds>', 'session duration (clamped to the configured maximum)')
-      .option('--purpose <text>', 'free text recorded with the credential'),
+      .option('--purpose <text>', 'free text recorded with the credential')
+      .option('--reason <text>', REASON_HELP),
   ).action(
-    async (opts: CommonOptions & { role: string; workload: string; duration?: string; purpose?: string }) => {
+    async (
+      opts: CommonOptions & {
+        role: string;
+        workload: string;
+        duration?: string;
+        purpose?: string;
+        reason?: string;
+      },
+    ) => {
+      const reason = reasonOf(opts.reason);
       const durationSeconds = positiveInt(opts.duration, '--duration');
       const target = await resolveTarget(opts);
       const response = await invokeBroker(target, {
@@ -62,6 +62,7 @@ export function registerIssue(program: Command): void {
         workloadId: opts.workload,
         ...(durationSeconds ? { durationSeconds } : {}),
         ...(opts.purpose ? { purpose: opts.purpose } : {}),
+        reason,
       });
       if (!('session' in response)) throw new CliError('the broker returned no session');
       const s = response.session;
@@ -83,11 +84,20 @@ export function registerIssue(program: Command): void {
       .requiredOption('--workload <id>', 'workload ID (ARN, i-..., or custom)')
       .requiredOption('--csr <file>', 'PEM certificate signing request')
       .option('--days <n>', 'validity in days', '1')
-      .option('--purpose <text>', 'free text recorded with the credential'),
+      .option('--purpose <text>', 'free text recorded with the credential')
+      .option('--reason <text>', REASON_HELP),
   ).action(
     async (
-      opts: CommonOptions & { ca: string; workload: string; csr: string; days: string; purpose?: string },
+      opts: CommonOptions & {
+        ca: string;
+        workload: string;
+        csr: string;
+        days: string;
+        purpose?: string;
+        reason?: string;
+      },
     ) => {
+      const reason = reasonOf(opts.reason);
       const days = positiveInt(opts.days, '--days') ?? 1;
       let csr: string;
       try {
@@ -106,6 +116,7 @@ export function registerIssue(program: Command): void {
         csr,
         days,
         ...(opts.purpose ? { purpose: opts.purpose } : {}),
+        reason,
       });
       if (!('certificate' in response)) throw new CliError('the broker returned no certificate');
       const c = response.certificate;

@@ -1,15 +1,17 @@
 /**
- * The broker: invoked directly (IAM-authorized Lambda Invoke) by workloads
- * and by `sundown issue`. Returns credentials to the caller only.
+ * The broker: serves its Lambda Function URL (AuthType AWS_IAM), so AWS verifies the SigV4 signature
+ * and names the calling principal in `requestContext.authorizer.iam`. Workloads and `sundown issue`
+ * send a signed POST with the broker request as JSON. A direct Lambda Invoke carries no verified
+ * caller identity and is refused (typed error body, audited as `refused`).
  */
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { RETRY } from '../shared/clients.ts';
-import { logger } from '../shared/powertools.ts';
-import { BrokerRequestSchema, type BrokerResponse } from '../shared/schemas/broker.ts';
-import { type BrokerDeps, issueCertificate, issueSession } from '../shared/services/broker.ts';
+import type { BrokerResponse } from '../shared/schemas/broker.ts';
+import type { BrokerDeps } from '../shared/services/broker.ts';
+import { type FunctionUrlResponse, handleBrokerEvent } from '../shared/services/broker-request.ts';
 
 const base = buildDeps('broker');
 const deps: BrokerDeps = {
@@ -20,33 +22,10 @@ const deps: BrokerDeps = {
   certificateAuthorityArns: JSON.parse(process.env.SUNDOWN_CA_ARNS ?? '[]') as string[],
 };
 
-export const handler = async (event: unknown, context: Context): Promise<BrokerResponse> => {
+export const handler = async (
+  event: unknown,
+  context: Context,
+): Promise<FunctionUrlResponse | BrokerResponse> => {
   bindInvocation(deps, context);
-  const parsed = BrokerRequestSchema.safeParse(event);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .map((i) => `${i.path.join('.') || 'request'}: ${i.message}`)
-      .join('; ');
-    return { ok: false, code: 'invalid-request', error: `invalid broker request: ${issues}` };
-  }
-  try {
-    const response =
-      parsed.data.action === 'issue-session'
-        ? await issueSession(deps, parsed.data)
-        : await issueCertificate(deps, parsed.data);
-    // Log identifiers only; the response object holds secrets and is never logged.
-    logger.info('issued', {
-      action: parsed.data.action,
-      workloadId: parsed.data.workloadId,
-      ok: response.ok,
-    });
-    return response;
-  } catch (err) {
-    logger.error('issuance failed', { action: parsed.data.action, error: err as Error });
-    return {
-      ok: false,
-      code: 'failed',
-      error: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 500),
-    };
-  }
+  return (await handleBrokerEvent(deps, event)).response;
 };

@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { parseSundownProps, type SundownConfig } from '../config.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
+import { addBrokerUrl } from '../constructs/broker-url.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
@@ -174,7 +175,7 @@ export class Sundown extends Construct {
       },
     });
     this.brokerRole = broker.role;
-    for (const caller of config.brokerCallers) broker.fn.grantInvoke(new iam.ArnPrincipal(caller));
+    addBrokerUrl(broker.fn, config.brokerCallers);
 
     // Each function gets only the tables it uses.
     const uses = [

@@ -9,7 +9,6 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -18,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callBroker } from '../../cli/broker-client.ts';
 import { AUDIT_EVENT_SOURCE } from '../../lambdas/shared/adapters/audit-log.ts';
 import {
   assertNoSecretMaterial,
@@ -25,7 +25,6 @@ import {
   verifyChain,
 } from '../../lambdas/shared/domain/audit-chain.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
-import type { BrokerResponse } from '../../lambdas/shared/schemas/broker.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { PROJECT_ROOT } from '../../local/deploy.ts';
 import { deploySundown, type Sundown } from './harness.ts';
@@ -166,21 +165,22 @@ beforeAll(async () => {
   await sd.drain();
 
   // A broker-issued session: the secrets go to the caller only.
-  const lambda = new LambdaClient({ endpoint: sd.runtime.lambdaEndpoint, region: sd.target.region });
-  const invoked = await lambda.send(
-    new InvokeCommand({
-      FunctionName: sd.outputs.BrokerFunctionName,
-      Payload: new TextEncoder().encode(
-        JSON.stringify({
-          action: 'issue-session',
-          role: 'audited',
-          workloadId: CI_WORKLOAD,
-          purpose: 'deploy',
-        }),
-      ),
-    }),
+  // Through the broker's function URL, signed, as a workload calls it.
+  const response = await callBroker(
+    {
+      region: sd.target.region,
+      stackName: sd.stack.stackName,
+      outputs: sd.outputs,
+      lambdaEndpoint: sd.runtime.lambdaEndpoint,
+    },
+    {
+      action: 'issue-session',
+      role: 'audited',
+      workloadId: CI_WORKLOAD,
+      purpose: 'deploy',
+      reason: 'deploy the CI build',
+    },
   );
-  const response = JSON.parse(new TextDecoder().decode(invoked.Payload)) as BrokerResponse;
   if (!response.ok || !('session' in response)) throw new Error(`broker failed: ${JSON.stringify(response)}`);
   brokerSecrets = [response.session.secretAccessKey, response.session.sessionToken];
 

@@ -17,9 +17,12 @@ import {
   IssueCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callBroker } from '../../cli/broker-client.ts';
 import { findSecretMaterial } from '../../lambdas/shared/domain/audit-chain.ts';
+import type { BrokerRequest } from '../../lambdas/shared/schemas/broker.ts';
 import { localWorkdir, runCli } from './cli.ts';
 import { deniedOn } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';
@@ -67,6 +70,8 @@ describe('the broker', () => {
         '99999',
         '--purpose',
         'nightly etl',
+        '--reason',
+        'run the nightly ETL',
         '--json',
         '--local',
       ],
@@ -96,6 +101,12 @@ describe('the broker', () => {
       workloadId: 'etl/run-17',
       accessKeyId: session.accessKeyId,
       purpose: 'nightly etl',
+      // Who asked, as the function URL authenticated them (the principal of the signing key, via STS).
+      callerArn: expect.stringMatching(/^arn:aws:(iam|sts)::123456789012:/),
+      callerAccount: '123456789012',
+      callerId: expect.any(String),
+      sourceIp: '127.0.0.1',
+      requestReason: 'run the nightly ETL',
     });
     // --duration 99999 is clamped to the configured maximum (3600 s by default).
     expect(
@@ -114,13 +125,82 @@ describe('the broker', () => {
     await role('private-role', false);
 
     const res = await runCli(
-      ['issue', 'session', '--role', 'private-role', '--workload', 'w-1', '--local'],
+      ['issue', 'session', '--role', 'private-role', '--workload', 'w-1', '--reason', 'try it', '--local'],
       cwd,
     );
 
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/^sundown: role private-role is not opted in/);
     expect(await sd.registry.forWorkload('w-1')).toEqual([]);
+  });
+
+  it('refuses a missing or bad reason (CLI and broker, 400) and a direct Invoke (unauthenticated), auditing each refusal', async () => {
+    await role('reasoned-role');
+
+    const missing = await runCli(
+      ['issue', 'session', '--role', 'reasoned-role', '--workload', 'w-2', '--local'],
+      cwd,
+    );
+    const multiline = await runCli(
+      ['issue', 'session', '--role', 'reasoned-role', '--workload', 'w-2', '--reason', 'a\nb', '--local'],
+      cwd,
+    );
+
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/^sundown: --reason is required/);
+    expect(multiline.code).not.toBe(0);
+    expect(multiline.stderr).toMatch(/^sundown: --reason must be one line/);
+
+    // The broker itself refuses what the CLI would have caught: a signed request with a two-line reason.
+    const target = {
+      region: sd.target.region,
+      stackName: sd.stack.stackName,
+      outputs: sd.outputs,
+      lambdaEndpoint: sd.runtime.lambdaEndpoint,
+    };
+    const request = {
+      action: 'issue-session',
+      role: 'reasoned-role',
+      workloadId: 'w-2',
+      reason: 'a\nforged',
+    };
+    await expect(callBroker(target, request as BrokerRequest)).rejects.toThrow(
+      /reason: must be one line.*HTTP 400/,
+    );
+    // A direct Invoke names no caller AWS verified, whatever its payload claims.
+    const invoked = await new LambdaClient({
+      endpoint: sd.runtime.lambdaEndpoint,
+      region: sd.target.region,
+    }).send(
+      new InvokeCommand({
+        FunctionName: sd.outputs.BrokerFunctionName,
+        Payload: new TextEncoder().encode(
+          JSON.stringify({ ...request, reason: 'ok', callerArn: 'arn:aws:iam::1:root' }),
+        ),
+      }),
+    );
+    expect(JSON.parse(new TextDecoder().decode(invoked.Payload))).toMatchObject({
+      ok: false,
+      code: 'unauthenticated',
+    });
+
+    expect(await sd.registry.forWorkload('w-2')).toEqual([]);
+    const refused = await runCli(['audit', 'query', '--type', 'refused', '--json', '--local'], cwd);
+    const records = JSON.parse(refused.stdout) as {
+      outcome: string;
+      workloadId?: string;
+      details?: Record<string, unknown>;
+    }[];
+    expect(records.map((r) => [r.outcome, r.details?.via])).toEqual(
+      expect.arrayContaining([
+        ['invalid-request', 'function-url'],
+        ['unauthenticated', 'invoke'],
+      ]),
+    );
+    expect(records.find((r) => r.outcome === 'invalid-request')?.details).toMatchObject({
+      callerArn: expect.stringMatching(/^arn:aws:/),
+      sourceIp: '127.0.0.1',
+    });
   });
 
   it('issues a certificate from ACM Private CA and records CA ARN and serial', async () => {
@@ -187,6 +267,8 @@ describe('the broker', () => {
         path.join(dir, 'req.csr'),
         '--days',
         '2',
+        '--reason',
+        'mTLS for worker 7',
         '--json',
         '--local',
       ],

@@ -145,3 +145,40 @@ describe('formatDuration', () => {
     expect(formatDuration(ms)).toBe(text);
   });
 });
+
+describe('buildWorkloadTimeline: broker requests', () => {
+  it('shows who requested a broker credential, from where and why, and who was refused', () => {
+    // Prepare
+    const caller = 'arn:aws:sts::123456789012:assumed-role/deployer/ci-run-9';
+    const records = chain([
+      {
+        type: 'refused',
+        at: '2024-05-01T10:59:00.000Z',
+        outcome: 'invalid-request',
+        reason: 'invalid broker request: reason: is required (1-256 characters)',
+        details: { via: 'function-url', callerArn: caller, sourceIp: '203.0.113.7' },
+      },
+      {
+        type: 'issued',
+        at: '2024-05-01T11:00:00.000Z',
+        credentialId: 'rs-a',
+        credentialKind: 'role-session',
+        details: { issuer: 'broker', callerArn: caller, sourceIp: '203.0.113.7', requestReason: 'deploy v2' },
+      },
+    ]);
+
+    // Act
+    const timeline = buildWorkloadTimeline(WORKLOAD, records);
+
+    // Assess
+    expect(timeline.credentials[0]).toMatchObject({
+      credentialId: 'rs-a',
+      requestedBy: caller,
+      sourceIp: '203.0.113.7',
+      requestReason: 'deploy v2',
+    });
+    expect(timeline.events).toEqual([
+      expect.objectContaining({ type: 'refused', requestedBy: caller, sourceIp: '203.0.113.7' }),
+    ]);
+  });
+});

@@ -139,6 +139,17 @@ function brokerDeps(overrides: Partial<BrokerDeps> = {}) {
   return { deps, records };
 }
 
+const REQUESTER = {
+  caller: {
+    principalArn: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci-run-9`,
+    accountId: ACCOUNT,
+    callerId: 'AROAEXAMPLE000000009:ci-run-9',
+    sourceIp: '203.0.113.7',
+    via: 'function-url' as const,
+  },
+  reason: 'nightly certificate rotation',
+};
+
 const CSR = `-----BEGIN CERTIFICATE REQUEST-----\n${'A'.repeat(120)}\n-----END CERTIFICATE REQUEST-----`;
 
 describe('signingAlgorithmFor', () => {
@@ -224,13 +235,18 @@ describe('issueCertificate', () => {
       const { deps, records } = brokerDeps({ acmPca: pca.client });
 
       // Act
-      const response = await issueCertificate(deps, {
-        action: 'issue-certificate',
-        caArn: CA_ARN,
-        workloadId: 'ci/job-7',
-        csr: CSR,
-        days: 2,
-      });
+      const response = await issueCertificate(
+        deps,
+        {
+          action: 'issue-certificate',
+          caArn: CA_ARN,
+          workloadId: 'ci/job-7',
+          csr: CSR,
+          days: 2,
+          reason: REQUESTER.reason,
+        },
+        REQUESTER,
+      );
 
       // Assess
       expect(response).toMatchObject({
@@ -245,6 +261,11 @@ describe('issueCertificate', () => {
         caArn: CA_ARN,
         serial: '5e7d9c0b1a2f3e4d',
         expiresAt: certificateNotAfter(pem),
+        callerArn: REQUESTER.caller.principalArn,
+        callerAccount: ACCOUNT,
+        callerId: REQUESTER.caller.callerId,
+        sourceIp: '203.0.113.7',
+        requestReason: 'nightly certificate rotation',
       });
     },
   );
@@ -256,13 +277,18 @@ describe('issueCertificate', () => {
 
     // Act / Assess
     await expect(
-      issueCertificate(deps, {
-        action: 'issue-certificate',
-        caArn: CA_ARN,
-        workloadId: 'w',
-        csr: CSR,
-        days: 1,
-      }),
+      issueCertificate(
+        deps,
+        {
+          action: 'issue-certificate',
+          caArn: CA_ARN,
+          workloadId: 'w',
+          csr: CSR,
+          days: 1,
+          reason: REQUESTER.reason,
+        },
+        REQUESTER,
+      ),
     ).rejects.toThrow(/CA key algorithm "ED25519" is not supported/);
     expect(pca.calls.map((c) => c.name)).toEqual(['DescribeCertificateAuthorityCommand']);
     expect(records).toEqual([]);
@@ -303,11 +329,16 @@ describe('issueSession', () => {
     const { deps, records } = brokerDeps({ optIn: new OptInChecker(iam, []), sts, region: 'cn-north-1' });
 
     // Act
-    const response = await issueSession(deps, {
-      action: 'issue-session',
-      role: 'loader',
-      workloadId: 'job-7',
-    });
+    const response = await issueSession(
+      deps,
+      {
+        action: 'issue-session',
+        role: 'loader',
+        workloadId: 'job-7',
+        reason: 'load the nightly batch',
+      },
+      REQUESTER,
+    );
 
     // Assess
     expect(response.ok).toBe(true);

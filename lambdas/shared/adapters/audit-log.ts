@@ -45,6 +45,7 @@ export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   drift: 'Reconciliation Drift',
   'policy-resized': 'Deny Policy Re-rendered',
   'use-after-revoke': 'Use After Revoke Recorded',
+  refused: 'Broker Request Refused',
 };
 
 export const AUDIT_INDEX = {

@@ -21,6 +21,12 @@ export const AUDIT_RECORD_TYPES = [
   'policy-resized',
   /** A revoked session was used after its revocation (a CloudTrail access-denied error, see use-after-revoke.ts). */
   'use-after-revoke',
+  /**
+   * The broker refused a request (unauthenticated caller, missing or bad reason, invalid body, role
+   * not opted in): nothing was issued. Kept apart from `rejected` (unprocessable pipeline input,
+   * counted by the EventsRejected metric and alarm) because it is an access decision about a principal.
+   */
+  'refused',
 ] as const;
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;

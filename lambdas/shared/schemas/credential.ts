@@ -170,6 +170,14 @@ export const CredentialRecordSchema = z
     trigger: TriggerSchema.optional(),
     dryRun: z.boolean().optional(),
     ttl: z.number().int().positive().optional(),
+    /** Broker-issued only: the principal AWS authenticated for the request (see BrokerCallerSchema). */
+    callerArn: z.string().max(2048).optional(),
+    callerAccount: z.string().regex(ACCOUNT_PATTERN).optional(),
+    callerId: z.string().max(256).optional(),
+    /** Broker-issued only: the request's source IP as Lambda saw it. */
+    sourceIp: z.string().max(45).optional(),
+    /** Broker-issued only: the reason the caller gave (validated by BrokerReasonSchema). */
+    requestReason: z.string().max(256).optional(),
   })
   .superRefine((record, ctx) => {
     const required: Record<CredentialKind, (keyof typeof record)[]> = {

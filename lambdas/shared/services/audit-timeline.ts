@@ -27,6 +27,10 @@ export interface CredentialTimeline {
   timeToRevokeMs?: number;
   /** The latest outcome's reason. */
   reason?: string;
+  /** Broker-issued: the principal AWS authenticated for the request, its source IP, and its stated reason. */
+  requestedBy?: string;
+  sourceIp?: string;
+  requestReason?: string;
   /** Seqs of this credential's records, in chain order. */
   seqs: number[];
 }
@@ -37,6 +41,9 @@ export interface WorkloadEvent {
   at: string;
   outcome: string;
   reason?: string;
+  /** A refused broker request: who asked (when AWS authenticated them) and from where. */
+  requestedBy?: string;
+  sourceIp?: string;
 }
 
 export interface WorkloadTimeline {
@@ -75,6 +82,12 @@ function credentialTimeline(credentialId: string, records: AuditRecord[]): Crede
     timeline.endedAt = nonEmptyString(detail(record, 'endedAt')) ?? timeline.endedAt;
     if (record.type === 'issued') {
       timeline.issuedAt ??= record.at;
+      const requestedBy = nonEmptyString(detail(record, 'callerArn'));
+      const sourceIp = nonEmptyString(detail(record, 'sourceIp'));
+      const requestReason = nonEmptyString(detail(record, 'requestReason'));
+      if (requestedBy) timeline.requestedBy ??= requestedBy;
+      if (sourceIp) timeline.sourceIp ??= sourceIp;
+      if (requestReason) timeline.requestReason ??= requestReason;
     } else if (record.type === 'revocation-requested') {
       timeline.revocationRequestedAt = record.at;
       if (timeline.status === 'active') timeline.status = 'revoking';
@@ -110,12 +123,16 @@ export function buildWorkloadTimeline(workloadId: string, records: readonly Audi
       group.push(record);
       groups.set(record.credentialId, group);
     } else {
+      const requestedBy = nonEmptyString(detail(record, 'callerArn'));
+      const sourceIp = nonEmptyString(detail(record, 'sourceIp'));
       events.push({
         seq: record.seq,
         type: record.type,
         at: record.at,
         outcome: record.outcome,
         ...(record.reason ? { reason: record.reason } : {}),
+        ...(requestedBy ? { requestedBy } : {}),
+        ...(sourceIp ? { sourceIp } : {}),
       });
     }
   }

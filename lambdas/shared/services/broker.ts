@@ -20,6 +20,7 @@ import { certificateNotAfter, certificateSerial } from '../domain/certificate-si
 import { roleArn as buildRoleArn, partitionOf } from '../domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../domain/workload-id.ts';
 import type {
+  BrokerRequester,
   BrokerResponse,
   IssueCertificateRequestSchema,
   IssueSessionRequestSchema,
@@ -45,6 +46,7 @@ export function clampDuration(requested: number | undefined, max: number): numbe
 export async function issueSession(
   deps: BrokerDeps,
   request: z.infer<typeof IssueSessionRequestSchema>,
+  requester: BrokerRequester,
 ): Promise<BrokerResponse> {
   const workload = normalizeWorkloadId(request.workloadId, { account: deps.account, region: deps.region });
   // A bare name becomes an ARN in the deployment's partition; its path is not known yet.
@@ -90,6 +92,7 @@ export async function issueSession(
     'broker',
     { source: 'sundown.broker', detailType: 'issue-session' },
     workload,
+    requester,
   );
   return {
     ok: true,
@@ -107,6 +110,7 @@ export async function issueSession(
 export async function issueCertificate(
   deps: BrokerDeps,
   request: z.infer<typeof IssueCertificateRequestSchema>,
+  requester: BrokerRequester,
 ): Promise<BrokerResponse> {
   if (deps.certificateAuthorityArns.length > 0 && !deps.certificateAuthorityArns.includes(request.caArn)) {
     return {
@@ -173,6 +177,7 @@ export async function issueCertificate(
     'broker',
     { source: 'sundown.broker', detailType: 'issue-certificate' },
     workload,
+    requester,
   );
   return {
     ok: true,

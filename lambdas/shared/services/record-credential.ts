@@ -14,6 +14,7 @@ import {
   type Workload,
 } from '../domain/workload-id.ts';
 import type { AuditRecordInput } from '../schemas/audit-record.ts';
+import type { BrokerRequester } from '../schemas/broker.ts';
 import type { CredentialIssuer, CredentialRecord, CredentialRegistration } from '../schemas/credential.ts';
 import { auditTrigger, credentialAudit } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -44,8 +45,11 @@ export async function recordRegistration(
   issuer: CredentialIssuer,
   trigger: Trigger | undefined,
   workloadHint?: Workload,
+  requester?: BrokerRequester,
 ): Promise<RecordResult> {
-  const [result] = await recordRegistrations(deps, [{ registration, issuer, trigger, workloadHint }]);
+  const [result] = await recordRegistrations(deps, [
+    { registration, issuer, trigger, workloadHint, ...(requester ? { requester } : {}) },
+  ]);
   if (!result?.ok) throw result?.error ?? new Error('registration was not recorded');
   return result.result;
 }
@@ -55,6 +59,21 @@ export interface RegistrationRequest {
   issuer: CredentialIssuer;
   trigger: Trigger | undefined;
   workloadHint?: Workload | undefined;
+  /** Broker requests: the authenticated caller, its source IP and its reason, kept on the record and audited. */
+  requester?: BrokerRequester;
+}
+
+/** The requester's facts as registry attributes and audit details (identifiers and the reason only). */
+function requesterFields(requester: BrokerRequester | undefined): Record<string, string> {
+  if (!requester) return {};
+  const { caller, reason } = requester;
+  return {
+    callerArn: caller.principalArn,
+    callerAccount: caller.accountId,
+    callerId: caller.callerId,
+    ...(caller.sourceIp ? { sourceIp: caller.sourceIp } : {}),
+    requestReason: reason,
+  };
 }
 
 /**
@@ -68,9 +87,12 @@ export async function recordRegistrations(
 ): Promise<({ ok: true; result: RecordResult } | { ok: false; error: unknown })[]> {
   const audits: AuditRecordInput[] = [];
   const results: ({ ok: true; result: RecordResult } | { ok: false; error: unknown })[] = [];
-  for (const { registration, issuer, trigger, workloadHint } of requests) {
+  for (const { registration, issuer, trigger, workloadHint, requester } of requests) {
     try {
-      const record = registryRecordFor(deps, registration, issuer, workloadHint);
+      const record = {
+        ...registryRecordFor(deps, registration, issuer, workloadHint),
+        ...requesterFields(requester),
+      };
       const result = await deps.registry.record(record);
       if (result.created) {
         audits.push(
@@ -79,7 +101,7 @@ export async function recordRegistrations(
             outcome: 'recorded',
             reason: `${registration.kind} recorded by ${issuer}`,
             trigger: auditTrigger(trigger, issuer),
-            details: { issuer, expiresAt: result.record.expiresAt },
+            details: { issuer, expiresAt: result.record.expiresAt, ...requesterFields(requester) },
           }),
         );
       }
