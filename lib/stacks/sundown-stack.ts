@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SundownConfig } from '../config.ts';
+import { AuditSealing } from '../constructs/audit-sealing.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
 import { DataTables } from '../constructs/data-tables.ts';
@@ -28,6 +29,8 @@ const REVOKER_TIMEOUT = Duration.seconds(120);
 /** Workload ends per WorkloadEnded invocation, and how long Lambda may wait to fill a batch. */
 const ENDED_BATCH_SIZE = 100;
 const ENDED_BATCHING_WINDOW = Duration.seconds(1);
+/** The audit chain base every function appends to (shards are `main#<k>`). */
+const AUDIT_CHAIN = 'main';
 
 /**
  * Sundown in one stack: triggers -> queues -> handlers -> registry, IAM, audit.
@@ -105,7 +108,8 @@ export class SundownStack extends Stack {
     });
 
     const common = {
-      SUNDOWN_AUDIT_CHAIN: 'main',
+      SUNDOWN_AUDIT_CHAIN: AUDIT_CHAIN,
+      SUNDOWN_AUDIT_SHARDS: String(config.auditShards),
       SUNDOWN_ACCOUNT: this.account,
       SUNDOWN_CREDENTIALS_TABLE: tables.credentials.tableName,
       SUNDOWN_REVOCATIONS_TABLE: tables.revocations.tableName,
@@ -224,6 +228,26 @@ export class SundownStack extends Stack {
       revocationQueue: revocations.queue,
       environment: common,
     });
+    // --- Audit at scale (issue 16): sealing of the sharded audit chains. ---
+    const sealing = new AuditSealing(this, 'AuditSealing', {
+      config,
+      encryptionKey: key,
+      auditTable: tables.audit,
+      chain: AUDIT_CHAIN,
+      deliveryDlq,
+    });
+    new CfnOutput(this, 'AuditShards', {
+      value: String(config.auditShards),
+      description: 'audit chains main#0..N-1 (sharded by workload) besides the legacy chain main',
+    });
+    new CfnOutput(this, 'AuditSealKeyArn', {
+      value: sealing.key.keyArn,
+      description: 'the KMS key that signs audit seals (GetPublicKey verifies them offline)',
+    });
+    new CfnOutput(this, 'AuditSealerFunctionName', { value: sealing.sealer.fn.functionName });
+    new CfnOutput(this, 'AuditSealTicksDlqUrl', { value: sealing.ticks.deadLetterQueue.queueUrl });
+    if (sealing.bucket) new CfnOutput(this, 'AuditSealBucketName', { value: sealing.bucket.bucketName });
+
     const monitoring = new Monitoring(this, 'Monitoring', {
       encryptionKey: key,
       alarmEmails: config.alarmEmails,
@@ -235,6 +259,7 @@ export class SundownStack extends Stack {
         DiscoveryEvents: discoveryEvents.queue,
         Revocations: revocations.queue,
         SweepTicks: reconciliation.ticks.queue,
+        SealTicks: sealing.ticks.queue,
       },
       deadLetterQueues: {
         ServiceEvents: serviceEvents.deadLetterQueue,
@@ -243,6 +268,7 @@ export class SundownStack extends Stack {
         Revocations: revocations.deadLetterQueue,
         EventDelivery: deliveryDlq,
         SweepTicks: reconciliation.ticks.deadLetterQueue,
+        SealTicks: sealing.ticks.deadLetterQueue,
       },
       functions: {
         WorkloadEnded: ended,
@@ -250,6 +276,7 @@ export class SundownStack extends Stack {
         Revoker: revoker,
         Broker: broker,
         Sweeper: reconciliation.sweeper,
+        Sealer: sealing.sealer,
       },
     });
     new CfnOutput(this, 'SweeperFunctionName', { value: reconciliation.sweeper.fn.functionName });
