@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { AuditSealing } from './constructs/audit-sealing.ts';
 import { ManagementEventsTrail } from './constructs/management-trail.ts';
 import { LIVENESS_LOOKUPS } from './constructs/reconciliation.ts';
 import { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from './constructs/revocation-permissions.ts';
@@ -111,7 +112,16 @@ const IAM_PRINCIPAL_WILDCARD = new RegExp(String.raw`^Resource::${IAM_ARN}(role|
 const ALLOWLISTED_PATH = new RegExp(String.raw`^Resource::${IAM_ARN}(role|user)(/[\w+=,.@-]+)+/\*$`);
 const SUNDOWN_POLICIES = new RegExp(String.raw`^Resource::${IAM_ARN}policy${SUNDOWN_POLICY_PATH}\*$`);
 
+const SEAL_ARCHIVE_OBJECTS =
+  /^Resource::arn:<AWS::Partition>:s3:::<AuditSealingSealArchive[A-F0-9]{8}>\/seals\/[\w-]+\/\*$/;
+
 const WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
+  {
+    reason:
+      "The audit sealer writes each seal as a new object under seals/<chain>/ of the stack's Object Lock archive " +
+      '(one key per epoch, so the key is not known in advance); PutObject only, and COMPLIANCE retention keeps every version.',
+    applies: (s, f) => SEAL_ARCHIVE_OBJECTS.test(f) && only(s, new Set(['s3:PutObject'])),
+  },
   {
     reason:
       'X-Ray PutTraceSegments/PutTelemetryRecords (added by tracing: ACTIVE) support no resource-level permissions.',
@@ -210,6 +220,11 @@ const REASONS = {
     'CloudTrail may write, nobody else may read outside the account, TLS only); log file validation ' +
     '(signed digest files) detects any change or deletion. Access logs would need another bucket for ' +
     'reads by operators; send them to an organization logging bucket where policy requires it.',
+  sealArchiveAccessLogs:
+    "The audit seal archive receives only the sealer's seal objects (TLS only, public access blocked, " +
+    'Object Lock in COMPLIANCE mode: no version can be overwritten or deleted before its retention ends); ' +
+    'each seal is signed, so a changed copy is detected. Access logs would need another bucket; send them to an ' +
+    'organization logging bucket where policy requires it.',
 } as const;
 
 /** Records the acknowledgements during synthesis, when every grant has been made. */
@@ -223,6 +238,8 @@ class SundownAcknowledgements implements IAspect {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         REASONS.basicExecutionRole,
       );
+    } else if (node instanceof AuditSealing && node.bucket) {
+      acknowledge(defaultChild(node.bucket), 'AwsSolutions-S1', REASONS.sealArchiveAccessLogs);
     } else if (node instanceof ManagementEventsTrail) {
       acknowledge(defaultChild(node.bucket), 'AwsSolutions-S1', REASONS.trailBucketAccessLogs);
     } else if (node instanceof sqs.CfnQueue && isEventBridgeDeliveryDlq(node)) {

@@ -1,8 +1,8 @@
 /**
  * Reads the whole audit trail (every chain, exactly as stored, and every seal) and verifies it
- * with the pure `verifyTrail`. Seals are read first, then each chain's head, then its records
- * (only those up to the head read are checked): a seal never vouches for more than was read, and
- * records appended meanwhile are left for the next run.
+ * with the pure `verifyTrail`. Seals are read first, then each chain's head, its records and its
+ * head again: a seal never vouches for more than was read, and when the head moved meanwhile
+ * (live writers) the records past the first head read are left for the next run.
  */
 import type { KeyObject } from 'node:crypto';
 import type { AuditLog } from '../adapters/audit-log.ts';
@@ -38,11 +38,12 @@ export async function readTrail(reader: TrailReader): Promise<{ chains: ChainInp
     reader.chainIds().map(async (chainId) => {
       const head = await reader.head(chainId);
       const records: AuditRecord[] = [];
-      for await (const record of reader.records(chainId)) {
-        if (head === null || record.seq <= head.seq || !Number.isSafeInteger(record.seq))
-          records.push(record);
-      }
-      return { chainId, head, records };
+      for await (const record of reader.records(chainId)) records.push(record);
+      // A head that moved while reading means writers appended: leave their records to the next
+      // run. An unmoved head makes records past it forgeries (`inserted`), so they are kept.
+      const after = await reader.head(chainId);
+      const moved = head !== null && (after?.seq !== head.seq || after?.hash !== head.hash);
+      return { chainId, head, records: moved ? records.filter((r) => !(r.seq > head.seq)) : records };
     }),
   );
   return { chains, seals };
