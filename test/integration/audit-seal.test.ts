@@ -75,7 +75,7 @@ beforeAll(async () => {
   );
   chain = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
   pristine = await items(chain);
-});
+}, 600_000); // one deploy for every case; the shared 2-core machine can make it slow
 afterAll(async () => {
   await sd?.stop();
 });
