@@ -5,7 +5,8 @@
  *
  * Findings, each naming its chain and seq:
  * - modified | deleted | inserted | reordered: a chain's links or hashes are broken (verifyChain);
- * - truncated: records the seals (or the head item) vouch for are gone from the chain's end;
+ * - truncated: records a seal vouches for are gone from the chain's end (head item rolled back too;
+ *   a tail removed behind an intact head item is `deleted`, as before sealing);
  * - rewritten: the chain is self-consistent but differs from what was sealed: records were
  *   rewritten with every hash recomputed (only the signature can tell);
  * - seal-forged: a seal's signature does not verify under the key, its digest does not match its
@@ -138,10 +139,10 @@ function checkChain(input: ChainInput, good: readonly GoodSeal[], findings: Trai
   let sealedSeq = 0;
   const push = (problem: TrailProblem, seq: number, message: string) =>
     findings.push({ chainId, problem, seq, message });
-  if (!result.ok) {
-    const tail = result.problem === 'deleted' && result.seq > lastSeq;
-    push(tail ? 'truncated' : result.problem, result.seq, result.message);
-  } else if (head === null && records.length > 0) {
+  // A tail removed while the head item still names it stays `deleted`, as the legacy chain always
+  // reported it; `truncated` is a tail removed with its head item, which only a seal can show.
+  if (!result.ok) push(result.problem, result.seq, result.message);
+  else if (head === null && records.length > 0) {
     push('deleted', 0, `the chain head item (seq 0) is missing while ${records.length} records exist`);
   }
   const bySeq = new Map(records.map((r) => [r.seq, r]));
