@@ -3,11 +3,13 @@
  * (least privilege), every alarm (metric, dimensions, statistic, threshold, action), the alarm
  * topic, the dashboard, the revocation store's index, the settings and the outputs.
  */
+
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATIONS_BY_NEXT_EXPIRY } from '../../lambdas/revocation/store.ts';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
+import type { AuditSealing } from '../../lib/constructs/audit-sealing.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import {
   METRIC_NAMES,
@@ -72,6 +74,7 @@ beforeAll(() => {
       Revocations: dlqOf('Revocations'),
       EventDelivery: logicalIdOf(stack.node.findChild('EventDeliveryDlq')),
       SweepTicks: logicalIdOf(reconciliation.ticks.deadLetterQueue),
+      SealTicks: logicalIdOf((stack.node.findChild('AuditSealing') as AuditSealing).ticks.deadLetterQueue),
     },
   };
 }, 120_000);
@@ -192,7 +195,7 @@ describe('reconciliation sweep', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on any message in each of the six DLQs', () => {
+  it('alarm on any message in each of the seven DLQs', () => {
     const dlqAlarms = alarms().filter(
       ([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
@@ -258,7 +261,7 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic and treat missing data as not breaching', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(11); // one more DLQ alarm: SealTicks;
     for (const [id, a] of alarms()) {
       expect(a.Properties.AlarmActions, id).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.TreatMissingData, id).toBe('notBreaching');
