@@ -2,6 +2,7 @@
  * Results: the JSON document, the targets of issue 7 evaluated against it,
  * and the Markdown tables BENCHMARKS.md shows.
  */
+import type { AuditAppendResult, AuditVerifyResult } from './audit-scale.ts';
 import type { CapacityConfirmation, CapacityRow } from './capacity.ts';
 import type { BundleCost, CpuCost } from './handler-cost.ts';
 import type { BurstResult } from './sundown-burst.ts';
@@ -69,6 +70,8 @@ export interface Results {
     /** Client-side CPU ms of one AWS SDK call (DynamoDB GetItem), measured in process. */
     sdkCallCpuMs: number;
   };
+  /** Audit at scale (bench/audit-scale.ts): concurrent sharded appends, offline verify of 100,000 records. */
+  audit?: { appends: AuditAppendResult; verify: AuditVerifyResult };
   targets: TargetResult[];
   /** Something actually broken (a lost Sundown revocation, a failed capacity confirmation). */
   broken: string[];

@@ -16,6 +16,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../local/deploy.ts';
+import { runAuditAppends, runAuditVerify } from './audit-scale.ts';
 import { type CapacityConfirmation, computeCapacity, confirmCapacity } from './capacity.ts';
 import { startBenchEnvironment } from './env.ts';
 import { measureBundles, measureCpu, measureSdkCallCpu } from './handler-cost.ts';
@@ -226,6 +227,24 @@ async function main(): Promise<number> {
       confirmations.push(c);
     }
 
+    log('audit: 8 concurrent writers x 200 sharded appends, then verify of 100,000 records offline...');
+    const appends = await time('audit appends', () =>
+      runAuditAppends(
+        env.target,
+        env.stack.outputs.AuditTableName as string,
+        Number(env.stack.outputs.AuditShards),
+      ),
+    );
+    log(
+      `  audit appends: ${appends.records} records by ${appends.writers} writers in ${appends.elapsedMs} ms: ${appends.cancelled} cancelled, ${appends.throttled} throttled, ${appends.writeRequestsPerRecord} write requests and ${appends.itemsWrittenPerRecord} items written per record`,
+    );
+    if (appends.records !== appends.writers * appends.perWriter)
+      broken.push(`audit appends lost records: ${JSON.stringify(appends)}`);
+    const verify = await time('audit verify', () => runAuditVerify(100_000, 16));
+    log(
+      `  audit verify: ${verify.records} records, ${verify.seals} seals, ok ${verify.ok}, ${verify.elapsedMs} ms`,
+    );
+    if (!verify.ok) broken.push(`audit verify rejected an intact generated trail: ${JSON.stringify(verify)}`);
     durations.total = Date.now() - started;
     const partial = {
       scenarios,
@@ -256,6 +275,7 @@ async function main(): Promise<number> {
       naiveConcurrency: NAIVE_CONCURRENCY,
       durationsMs: durations,
       ...partial,
+      audit: { appends, verify },
       targets: evaluateTargets(partial),
       broken,
     };

@@ -1,10 +1,17 @@
 import { z } from 'zod';
+import { DEFAULT_AUDIT_SHARDS, MAX_AUDIT_SHARDS } from '../lambdas/shared/domain/audit-shards.ts';
 
 const arnOrPathPrefix = z
   .string()
   .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+|\/([\w+=,.@-]+\/)+)$/, {
     message:
       'must be an IAM role/user ARN or a path prefix like /workloads/ ("/" alone would opt in every principal)',
+  });
+
+const scheduleExpression = z
+  .string()
+  .regex(/^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,4}) (minutes|hours|days))\)|cron\([^()]{9,200}\))$/, {
+    message: 'must be an EventBridge schedule expression like rate(5 minutes) or cron(0/10 * * * ? *)',
   });
 
 /** STS caps a role-chained session (a role session assuming another role) at one hour. */
@@ -79,15 +86,7 @@ export const SundownConfigSchema = z
     /** Days a registry item is kept after its credential expired. */
     retentionDays: z.number().int().min(1).max(3650).default(90),
     /** How often the reconciliation sweep runs: an EventBridge `rate(...)` or `cron(...)` expression. */
-    sweepSchedule: z
-      .string()
-      .regex(
-        /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,4}) (minutes|hours|days))\)|cron\([^()]{9,200}\))$/,
-        {
-          message: 'must be an EventBridge schedule expression like rate(5 minutes) or cron(0/10 * * * ? *)',
-        },
-      )
-      .default('rate(5 minutes)'),
+    sweepSchedule: scheduleExpression.default('rate(5 minutes)'),
     /** Work per sweep run: active credentials checked, revoked credentials checked, principals pruned. */
     sweepBatchSize: z.number().int().min(1).max(1000).default(100),
     /** An access key recorded for a workload and unused for this many days is deactivated (reason `idle`). */
@@ -106,6 +105,17 @@ export const SundownConfigSchema = z
      * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (more events, more cost).
      */
     useAfterRevokeReadOnlyEvents: z.boolean().default(false),
+    /**
+     * Audit chains, sharded by workload: each has its own head (~1,000 appends/s per head in
+     * DynamoDB). Only ever raise it: readers and the sealer cover shards 0..N-1.
+     */
+    auditShards: z.number().int().min(1).max(MAX_AUDIT_SHARDS).default(DEFAULT_AUDIT_SHARDS),
+    /** How often the audit sealer signs every chain's head (EventBridge `rate(...)` or `cron(...)`). */
+    auditSealSchedule: scheduleExpression.default('rate(5 minutes)'),
+    /** Also write every seal to an S3 bucket with Object Lock (COMPLIANCE) created by the stack. */
+    auditSealArchive: z.boolean().default(false),
+    /** Days each archived seal is locked (COMPLIANCE: nobody, root included, can shorten or delete). */
+    auditSealArchiveRetentionDays: z.number().int().min(1).max(36_500).default(400),
   })
   .strict();
 

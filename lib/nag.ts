@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { AuditSealing } from './constructs/audit-sealing.ts';
 import { ManagementEventsTrail } from './constructs/management-trail.ts';
 import { SundownFunction } from './constructs/sundown-function.ts';
 import { getAttArnOf, type StackFacts, type Statement, wildcardFindings } from './nag/statements.ts';
@@ -59,6 +60,11 @@ const REASONS = {
     'CloudTrail may write, nobody else may read outside the account, TLS only); log file validation ' +
     '(signed digest files) detects any change or deletion. Access logs would need another bucket for ' +
     'reads by operators; send them to an organization logging bucket where policy requires it.',
+  sealArchiveAccessLogs:
+    "The audit seal archive receives only the sealer's seal objects (TLS only, public access blocked, " +
+    'Object Lock in COMPLIANCE mode: no version can be overwritten or deleted before its retention ends); ' +
+    'each seal is signed, so a changed copy is detected. Access logs would need another bucket; send them to an ' +
+    'organization logging bucket where policy requires it.',
 } as const;
 
 /** Records the acknowledgements during synthesis, when every grant has been made. */
@@ -72,6 +78,8 @@ class SundownAcknowledgements implements IAspect {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         REASONS.basicExecutionRole,
       );
+    } else if (node instanceof AuditSealing && node.bucket) {
+      acknowledge(defaultChild(node.bucket), 'AwsSolutions-S1', REASONS.sealArchiveAccessLogs);
     } else if (node instanceof ManagementEventsTrail) {
       acknowledge(defaultChild(node.bucket), 'AwsSolutions-S1', REASONS.trailBucketAccessLogs);
     } else if (node instanceof sqs.CfnQueue && isEventBridgeDeliveryDlq(node)) {

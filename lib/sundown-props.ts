@@ -117,6 +117,27 @@ export interface SundownProps {
    * @default false
    */
   readonly useAfterRevokeReadOnlyEvents?: boolean;
+  /**
+   * Audit chains `main#0`..`main#N-1`, a record's chain chosen by a hash of its workload ID; each
+   * has its own head. Only ever raise it: readers and the sealer cover shards 0..N-1.
+   * @default 16
+   */
+  readonly auditShards?: number;
+  /**
+   * How often the audit sealer signs every chain's head (EventBridge `rate(...)` or `cron(...)`).
+   * @default 'rate(5 minutes)'
+   */
+  readonly auditSealSchedule?: string;
+  /**
+   * Also write every seal to an S3 bucket with Object Lock in COMPLIANCE mode, created by the stack.
+   * @default false
+   */
+  readonly auditSealArchive?: boolean;
+  /**
+   * Days each archived seal is locked (COMPLIANCE: nobody, root included, can shorten or delete).
+   * @default 400
+   */
+  readonly auditSealArchiveRetentionDays?: number;
 }
 
 /** Compile-time check: the props are exactly the context settings without `stackName`. */

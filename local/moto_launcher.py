@@ -242,6 +242,36 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def patch_kms_key_spec_in_cloudformation() -> None:
+    """CloudFormation: an asymmetric AWS::KMS::Key cannot sign without this.
+
+    moto's CloudFormation creates every AWS::KMS::Key as SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT,
+    ignoring the template's KeySpec and KeyUsage, so Sign on the audit seal key (ECC_NIST_P256,
+    SIGN_VERIFY) fails with InvalidKeyUsageException. Create the key with the template's values,
+    as CloudFormation does on AWS. (The CreateKey API already honours them.)
+    """
+    from moto.kms.models import Key, kms_backends
+
+    if getattr(Key, "_sundown_key_spec_patch", False):
+        return
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        key = kms_backends[account_id][region_name].create_key(
+            policy=properties["KeyPolicy"],
+            key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            description=properties.get("Description"),
+            tags=properties.get("Tags", []),
+        )
+        key.key_rotation_status = properties.get("EnableKeyRotation", False)
+        key.enabled = properties.get("Enabled", True)
+        return key
+
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Key._sundown_key_spec_patch = True
+
+
 PATCHES = [
     patch_event_bus_physical_id,
     patch_network_interface_dns_name,
@@ -249,6 +279,7 @@ PATCHES = [
     patch_ecs_tasks_keep_running,
     patch_schedule_rules_match_no_events,
     patch_cloudwatch_alarm_resource,
+    patch_kms_key_spec_in_cloudformation,
     serialize_requests,
     exit_with_parent,
 ]

@@ -92,6 +92,8 @@ export function makeResolver(template: CfnTemplate, physicalIds: Record<string, 
         if (type === 'AWS::Events::EventBus' && attr === 'Name') return id;
         if (type === 'AWS::Lambda::Function' && attr === 'Arn')
           return `arn:aws:lambda:${target.region}:${target.accountId}:function:${id}`;
+        if (type === 'AWS::KMS::Key' && attr === 'Arn')
+          return id.startsWith('arn:') ? id : `arn:aws:kms:${target.region}:${target.accountId}:key/${id}`;
         if (type === 'AWS::IAM::Role' && attr === 'Arn') return `arn:aws:iam::${target.accountId}:role/${id}`;
         throw new StackModelError(`cannot resolve Fn::GetAtt ${logicalId}.${attr} (${type}) locally`);
       }

@@ -1,12 +1,13 @@
 /**
- * `sundown audit verify|query|timeline|export`: the operator's view of the hash-chained audit
- * trail. Reads only, through `AuditLog` and the table's indexes (never a table scan). Items are
+ * `sundown audit query|timeline|export` (verify and seal: audit-verify.ts): the operator's view of
+ * the hash-chained audit trail, every chain (the legacy chain `main` and its shards) merged in time
+ * order. Reads only, through `AuditLog` and the table's indexes (never a table scan). Items are
  * read as stored (unvalidated), so a tampered record is reported or printed instead of crashing.
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
-import { clients } from '../../lambdas/shared/clients.ts';
+import type { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
+import { mergeByTime } from '../../lambdas/shared/domain/audit-shards.ts';
 import {
   CREDENTIAL_ID_PATTERN,
   INSTANCE_ID_PATTERN,
@@ -22,27 +23,21 @@ import {
   formatDuration,
   type WorkloadTimeline,
 } from '../../lambdas/shared/services/audit-timeline.ts';
-import { type ChainVerification, verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';
 import { callerIdentity } from '../deps.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printTable } from '../output.ts';
-import {
-  type CommonOptions,
-  type ResolvedTarget,
-  requireOutput,
-  resolveTarget,
-  withTargetOptions,
-} from '../target.ts';
+import { type CommonOptions, type ResolvedTarget, resolveTarget, withTargetOptions } from '../target.ts';
 import { parseTimeFlag, parseTimeRange } from '../time-range.ts';
 import { registerAuditReport } from './audit-report.ts';
+import { AUDIT_CHAIN, auditLogOf, registerAuditVerify } from './audit-verify.ts';
 
-/** The chain every Sundown function appends to (`SUNDOWN_AUDIT_CHAIN` in the stack). */
-export const AUDIT_CHAIN = 'main';
+/** The chain base every Sundown function appends to (`SUNDOWN_AUDIT_CHAIN` in the stack). */
+export { AUDIT_CHAIN };
 export const DEFAULT_QUERY_LIMIT = 100;
 
 const TIME_HELP = 'ISO time (2024-05-01T12:00:00Z) or duration back from now (30m, 2h, 7d)';
 
-interface VerifyOptions extends CommonOptions {
+interface ExportOptions extends CommonOptions {
   since?: string;
 }
 interface QueryOptions extends CommonOptions {
@@ -53,13 +48,12 @@ interface QueryOptions extends CommonOptions {
   until?: string;
   limit?: string;
 }
-type ExportOptions = VerifyOptions;
 
 async function openAuditLog(opts: CommonOptions): Promise<{ target: ResolvedTarget; log: AuditLog }> {
   const target = await resolveTarget(opts);
   return {
     target,
-    log: new AuditLog(clients.dynamo(), requireOutput(target, 'AuditTableName'), AUDIT_CHAIN),
+    log: auditLogOf(target),
   };
 }
 
@@ -101,30 +95,9 @@ function parseCredential(raw: string | undefined): string | undefined {
   return raw;
 }
 
-/** The one stderr line of a broken chain. */
-export function brokenChainLine(result: Extract<ChainVerification, { ok: false }>): string {
-  return `audit chain broken at seq ${result.seq}: record ${result.problem} (${result.message})`;
-}
-
-async function verify(opts: VerifyOptions): Promise<void> {
-  const since = opts.since === undefined ? undefined : parseTimeFlag('--since', opts.since);
-  const { log } = await openAuditLog(opts);
-  const result = await verifyAuditChain(log, since ? { since } : {});
-  if (opts.json) printJson(result);
-  if (!result.ok) throw new CliError(brokenChainLine(result));
-  if (opts.json) return;
-  const range = result.count === 0 ? 'no records' : `seq ${result.fromSeq}-${result.lastSeq}`;
-  const window = since ? ` since ${since}` : '';
-  process.stdout.write(
-    `audit chain ${result.chainId} intact: ${result.count} records verified${window} (${range}), head at seq ${result.headSeq}\n`,
-  );
-  if (result.concurrentAppends) {
-    process.stdout.write(`(records appended after seq ${result.headSeq} while verifying were not checked)\n`);
-  }
-}
-
 function recordRow(record: AuditRecord): Record<string, unknown> {
   return {
+    chain: record.chainId,
     seq: record.seq,
     at: record.at,
     type: record.type,
@@ -157,7 +130,16 @@ async function query(opts: QueryOptions): Promise<void> {
     printJson(records);
     return;
   }
-  printTable(records.map(recordRow), ['seq', 'at', 'type', 'workload', 'credential', 'outcome', 'reason']);
+  printTable(records.map(recordRow), [
+    'chain',
+    'seq',
+    'at',
+    'type',
+    'workload',
+    'credential',
+    'outcome',
+    'reason',
+  ]);
   if (records.length === limit) {
     process.stderr.write(
       `(showing the first ${limit} records, oldest first: narrow the query or raise --limit)\n`,
@@ -220,26 +202,24 @@ async function timeline(rawWorkloadId: string, opts: CommonOptions): Promise<voi
   else printTimeline(result);
 }
 
+/** Every chain from its first record at/after `since`, merged in time order (one line per record). */
 async function exportChain(opts: ExportOptions): Promise<void> {
   const since = opts.since === undefined ? undefined : parseTimeFlag('--since', opts.since);
   const { log } = await openAuditLog(opts);
-  const fromSeq = since === undefined ? 1 : await log.firstSeqSince(since);
-  if (fromSeq === undefined) return;
-  for await (const record of log.scanChain(fromSeq, { validate: false })) {
+  const streams: AsyncIterable<import('../../lambdas/shared/schemas/audit-record.ts').AuditRecord>[] = [];
+  for (const chainId of log.chainIds()) {
+    const chain = log.forChain(chainId);
+    const fromSeq = since === undefined ? 1 : await chain.firstSeqSince(since);
+    if (fromSeq !== undefined) streams.push(chain.scanChain(fromSeq, { validate: false }));
+  }
+  for await (const record of mergeByTime(streams)) {
     if (!process.stdout.write(`${JSON.stringify(record)}\n`)) await once(process.stdout, 'drain');
   }
 }
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('verify, query and export the hash-chained audit trail');
-  withTargetOptions(
-    audit
-      .command('verify')
-      .description(
-        'recompute the hash chain; exit non-zero naming the first modified, deleted, inserted or reordered record',
-      )
-      .option('--since <time>', `verify only the records from this time on (${TIME_HELP})`),
-  ).action((opts: VerifyOptions) => verify(opts));
+  registerAuditVerify(audit);
   withTargetOptions(
     audit
       .command('query')
@@ -260,7 +240,9 @@ export function registerAudit(program: Command): void {
   withTargetOptions(
     audit
       .command('export')
-      .description('print the chain as JSON Lines (one stored record per line, chain order)')
+      .description(
+        'print every chain as JSON Lines (one stored record per line; chains merged in time order, each in chain order)',
+      )
       .option('--since <time>', `start at the first record from this time on (${TIME_HELP})`),
   ).action((opts: ExportOptions) => exportChain(opts));
   registerAuditReport(audit);

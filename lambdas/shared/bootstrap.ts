@@ -37,11 +37,17 @@ export function depsFromConfig(
     config,
     registry: new CredentialRegistry(doc, config.SUNDOWN_CREDENTIALS_TABLE),
     store: new RevocationStore(doc, config.SUNDOWN_REVOCATIONS_TABLE),
-    audit: new AuditLog(doc, config.SUNDOWN_AUDIT_TABLE, config.SUNDOWN_AUDIT_CHAIN, {
-      events: lazyClients.events,
-      busName: config.SUNDOWN_EVENT_BUS,
-      ...(who.onAuditPublishError ? { onError: who.onAuditPublishError } : {}),
-    }),
+    audit: new AuditLog(
+      doc,
+      config.SUNDOWN_AUDIT_TABLE,
+      config.SUNDOWN_AUDIT_CHAIN,
+      {
+        events: lazyClients.events,
+        busName: config.SUNDOWN_EVENT_BUS,
+        ...(who.onAuditPublishError ? { onError: who.onAuditPublishError } : {}),
+      },
+      config.SUNDOWN_AUDIT_SHARDS === undefined ? {} : { shards: config.SUNDOWN_AUDIT_SHARDS },
+    ),
     optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
     resolver: new AwsWorkloadRoleResolver({
       ec2: lazyClients.ec2,

@@ -12,6 +12,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -59,10 +61,20 @@ export const lazyClients = {
   sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(RETRY)),
   events: once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(RETRY)),
   sns: once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(RETRY)),
+  kms: once(async () => new (await import('@aws-sdk/client-kms')).KMSClient(RETRY)),
+  s3: once(async () => new (await import('@aws-sdk/client-s3')).S3Client(RETRY)),
 } satisfies Record<
   string,
   () => Promise<
-    EC2Client | ECSClient | CodeBuildClient | ACMPCAClient | STSClient | EventBridgeClient | SNSClient
+    | EC2Client
+    | ECSClient
+    | CodeBuildClient
+    | ACMPCAClient
+    | STSClient
+    | EventBridgeClient
+    | SNSClient
+    | KMSClient
+    | S3Client
   >
 >;
 

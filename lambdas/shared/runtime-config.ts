@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   SUNDOWN_REVOCATIONS_TABLE: z.string().min(1),
   SUNDOWN_AUDIT_TABLE: z.string().min(1),
   SUNDOWN_AUDIT_CHAIN: z.string().min(1).default('main'),
+  /** Audit chains sharded by workload (`<chain>#<k>`); unset: the one legacy chain. */
+  SUNDOWN_AUDIT_SHARDS: z.coerce.number().int().min(1).max(256).optional(),
   SUNDOWN_EVENT_BUS: z.string().min(1),
   SUNDOWN_ACCOUNT: z.string().regex(/^\d{12}$/),
   SUNDOWN_REVOCATION_QUEUE_URL: z.string().optional(),
@@ -67,6 +69,26 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid Sundown function configuration: ${issues}`);
+  }
+  return result.data;
+}
+
+/** The audit sealer's configuration: it touches only the audit table, its key and the archive. */
+const SealerEnvSchema = z.object({
+  SUNDOWN_AUDIT_TABLE: z.string().min(1),
+  SUNDOWN_AUDIT_CHAIN: z.string().min(1).default('main'),
+  SUNDOWN_AUDIT_SHARDS: z.coerce.number().int().min(1).max(256),
+  SUNDOWN_SEAL_KEY_ID: z.string().min(1),
+  SUNDOWN_SEAL_SCHEDULE: z.string().min(1),
+  SUNDOWN_SEAL_BUCKET: z.string().min(1).optional(),
+});
+export type SealerConfig = z.infer<typeof SealerEnvSchema>;
+
+export function readSealerConfig(env: NodeJS.ProcessEnv = process.env): SealerConfig {
+  const result = SealerEnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid audit sealer configuration: ${issues}`);
   }
   return result.data;
 }

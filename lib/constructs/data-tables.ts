@@ -16,6 +16,8 @@ export const AUDIT_INDEXES = {
   byCredential: 'byCredential',
   byType: 'byType',
   byTime: 'byTime',
+  /** Partition `dayShard` (`YYYY-MM-DD#k`): the time index of the sharded chains, no hot partition. */
+  byDay: 'byDay',
 } as const;
 
 /** Item writes nobody may make to the audit table: records are only ever appended, never removed. */
@@ -110,6 +112,7 @@ export class DataTables extends Construct {
       [AUDIT_INDEXES.byCredential, 'credentialId'],
       [AUDIT_INDEXES.byType, 'type'],
       [AUDIT_INDEXES.byTime, 'chainId'],
+      [AUDIT_INDEXES.byDay, 'dayShard'],
     ] as const) {
       this.audit.addGlobalSecondaryIndex({
         indexName,

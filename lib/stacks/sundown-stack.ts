@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { parseSundownProps, type SundownConfig } from '../config.ts';
+import { AuditSealing } from '../constructs/audit-sealing.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
 import { addBrokerUrl } from '../constructs/broker-url.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
@@ -31,6 +32,8 @@ const REVOKER_TIMEOUT = Duration.seconds(120);
 /** Workload ends per WorkloadEnded invocation, and how long Lambda may wait to fill a batch. */
 const ENDED_BATCH_SIZE = 100;
 const ENDED_BATCHING_WINDOW = Duration.seconds(1);
+/** The audit chain base every function appends to (shards are `main#<k>`). */
+const AUDIT_CHAIN = 'main';
 
 /**
  * Sundown: triggers -> queues -> handlers -> registry, IAM, audit. One per stack (its bus, FIFO
@@ -117,7 +120,8 @@ export class Sundown extends Construct {
     });
 
     const common = {
-      SUNDOWN_AUDIT_CHAIN: 'main',
+      SUNDOWN_AUDIT_CHAIN: AUDIT_CHAIN,
+      SUNDOWN_AUDIT_SHARDS: String(config.auditShards),
       SUNDOWN_ACCOUNT: stack.account,
       SUNDOWN_CREDENTIALS_TABLE: tables.credentials.tableName,
       SUNDOWN_REVOCATIONS_TABLE: tables.revocations.tableName,
@@ -236,6 +240,26 @@ export class Sundown extends Construct {
       revocationQueue: revocations.queue,
       environment: common,
     });
+    // --- Audit at scale (issue 16): sealing of the sharded audit chains. ---
+    const sealing = new AuditSealing(this, 'AuditSealing', {
+      config,
+      encryptionKey: key,
+      auditTable: tables.audit,
+      chain: AUDIT_CHAIN,
+      deliveryDlq,
+    });
+    new CfnOutput(this, 'AuditShards', {
+      value: String(config.auditShards),
+      description: 'audit chains main#0..N-1 (sharded by workload) besides the legacy chain main',
+    });
+    new CfnOutput(this, 'AuditSealKeyArn', {
+      value: sealing.key.keyArn,
+      description: 'the KMS key that signs audit seals (GetPublicKey verifies them offline)',
+    });
+    new CfnOutput(this, 'AuditSealerFunctionName', { value: sealing.sealer.fn.functionName });
+    new CfnOutput(this, 'AuditSealTicksDlqUrl', { value: sealing.ticks.deadLetterQueue.queueUrl });
+    if (sealing.bucket) new CfnOutput(this, 'AuditSealBucketName', { value: sealing.bucket.bucketName });
+
     const monitoring = new Monitoring(this, 'Monitoring', {
       encryptionKey: key,
       alarmEmails: config.alarmEmails,
@@ -247,6 +271,7 @@ export class Sundown extends Construct {
         DiscoveryEvents: discoveryEvents.queue,
         Revocations: revocations.queue,
         SweepTicks: reconciliation.ticks.queue,
+        SealTicks: sealing.ticks.queue,
       },
       deadLetterQueues: {
         ServiceEvents: serviceEvents.deadLetterQueue,
@@ -255,6 +280,7 @@ export class Sundown extends Construct {
         Revocations: revocations.deadLetterQueue,
         EventDelivery: deliveryDlq,
         SweepTicks: reconciliation.ticks.deadLetterQueue,
+        SealTicks: sealing.ticks.deadLetterQueue,
       },
       functions: {
         WorkloadEnded: ended,
@@ -262,6 +288,7 @@ export class Sundown extends Construct {
         Revoker: revoker,
         Broker: broker,
         Sweeper: reconciliation.sweeper,
+        Sealer: sealing.sealer,
       },
     });
     new CfnOutput(this, 'SweeperFunctionName', { value: reconciliation.sweeper.fn.functionName });

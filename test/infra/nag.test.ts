@@ -31,6 +31,7 @@ const CONFIGURED = {
     `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`,
   ],
   brokerCallers: [`arn:aws:iam::${ACCOUNT}:role/caller`],
+  auditSealArchive: true,
 };
 
 interface Acknowledgement {
@@ -46,7 +47,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(error).toBeUndefined();
   }, 60_000);
 
-  it('leaves no unacknowledged finding with allowlist, CAs, broker callers and stoppedEndsWorkload set', () => {
+  it('leaves no unacknowledged finding with allowlist, CAs, broker callers, stoppedEndsWorkload and the seal archive set', () => {
     const { app } = buildSundown(CONFIGURED, { nag: true });
     expect(synthNagFindings(app).findings).toEqual([]);
   }, 60_000);

@@ -9,6 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATIONS_BY_NEXT_EXPIRY } from '../../lambdas/revocation/store.ts';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
+import type { AuditSealing } from '../../lib/constructs/audit-sealing.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import {
   METRIC_NAMES,
@@ -76,7 +77,10 @@ beforeAll(() => {
       EventDelivery: logicalIdOf(stack.sundown.node.findChild('EventDeliveryDlq')),
       SweepTicks: logicalIdOf(reconciliation.ticks.deadLetterQueue),
       UseAfterRevoke: logicalIdOf(
-        (stack.node.findChild('UseAfterRevoke') as UseAfterRevoke).queue.deadLetterQueue,
+        (stack.sundown.node.findChild('UseAfterRevoke') as UseAfterRevoke).queue.deadLetterQueue,
+      ),
+      SealTicks: logicalIdOf(
+        (stack.sundown.node.findChild('AuditSealing') as AuditSealing).ticks.deadLetterQueue,
       ),
     },
   };
@@ -264,7 +268,7 @@ describe('alarms', () => {
   });
 
   it('all notify the alarm topic and treat missing data as not breaching', () => {
-    expect(alarms()).toHaveLength(12); // 10 operations alarms, use-after-revoke and its DLQ
+    expect(alarms()).toHaveLength(13); // 10 operations alarms, use-after-revoke and its DLQ, the SealTicks DLQ
     for (const [id, a] of alarms()) {
       expect(a.Properties.AlarmActions, id).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.TreatMissingData, id).toBe('notBreaching');

@@ -11,7 +11,7 @@ let resources: Record<string, { Type: string; Properties: Record<string, unknown
 beforeAll(() => {
   const built = sundownTemplate();
   template = built.template;
-  uar = built.stack.node.findChild('UseAfterRevoke') as UseAfterRevoke;
+  uar = built.stack.sundown.node.findChild('UseAfterRevoke') as UseAfterRevoke;
   resources = template.toJSON().Resources;
 }, 120_000);
 
@@ -69,7 +69,7 @@ describe('use-after-revoke', () => {
 
   it('receives read-only calls too when useAfterRevokeReadOnlyEvents is set', () => {
     const { stack, template: t } = sundownTemplate({ useAfterRevokeReadOnlyEvents: true });
-    const rule = (stack.node.findChild('UseAfterRevoke') as UseAfterRevoke).rule;
+    const rule = (stack.sundown.node.findChild('UseAfterRevoke') as UseAfterRevoke).rule;
     expect(t.toJSON().Resources[logicalIdOf(rule)].Properties.State).toBe(
       'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
     );

@@ -5,7 +5,15 @@
  * head (`headSeq`, `headHash`). An append is one transaction that moves the
  * head from the seq it read to the next one and puts the record only if that
  * seq is new, so concurrent writers can never fork the chain: the loser's
- * transaction is cancelled and it re-reads the head and retries.
+ * transaction is cancelled and it re-reads the head and retries. The head move
+ * and its records commit together or not at all, so a crash never leaves a gap.
+ *
+ * Sharded (`shards` set, what the stack deploys): each record goes to the chain
+ * `<chainId>#<k>` of its workload's shard (domain/audit-shards.ts), a batch is
+ * split by shard and each shard's run is appended as above, shards in parallel:
+ * one head write per shard per batch, no head shared by unrelated workloads.
+ * Records then also carry `dayShard` (`YYYY-MM-DD#k`, the `byDay` index key);
+ * it is derived from `at` and the chain, and is not part of the hashed content.
  *
  * Every record is also published on Sundown's bus (source `sundown.audit`) so
  * SIEMs and chat alerts can subscribe.
@@ -16,17 +24,20 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type ClientSource, clientOf, once } from '../clients.ts';
 import { buildRecord, type ChainHead } from '../domain/audit-chain.ts';
 import {
-  type AuditRecord,
-  type AuditRecordInput,
-  AuditRecordSchema,
-  type AuditRecordType,
-} from '../schemas/audit-record.ts';
+  auditChainIds,
+  dayShardKey,
+  shardChainId,
+  shardKeyOf,
+  shardNumberOf,
+  shardOf,
+} from '../domain/audit-shards.ts';
+import type { AuditRecord, AuditRecordInput, AuditRecordType } from '../schemas/audit-record.ts';
+import { AUDIT_INDEX, type AuditQuery, fromItem, queryAudit, type ReadOptions } from './audit-query.ts';
 
 /** The EventBridge SDK package, imported when the first record is published (not at cold start). */
 const eventBridgeSdk = once(() => import('@aws-sdk/client-eventbridge'));
@@ -48,12 +59,7 @@ export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   refused: 'Broker Request Refused',
 };
 
-export const AUDIT_INDEX = {
-  byWorkload: 'byWorkload',
-  byCredential: 'byCredential',
-  byType: 'byType',
-  byTime: 'byTime',
-} as const;
+export { AUDIT_INDEX } from './audit-query.ts';
 
 const HEAD_SEQ = 0;
 const MAX_ATTEMPTS = 50;
@@ -84,33 +90,26 @@ export const MAX_RECORDS_PER_TRANSACTION = 99;
 /** EventBridge PutEvents takes at most 10 entries. */
 const MAX_EVENTS_PER_PUT = 10;
 
-export interface AuditQuery {
-  workloadId?: string;
-  credentialId?: string;
-  type?: AuditRecordType;
-  since?: string;
-  until?: string;
-  limit?: number;
+export type { AuditQuery, ReadOptions } from './audit-query.ts';
+
+export interface AuditLogOptions {
+  /** Append to `shards` chains `<chainId>#<k>` by workload (see the file comment); unset: one chain. */
+  shards?: number;
 }
 
-export interface ReadOptions {
-  /**
-   * `false` returns items exactly as stored, without schema validation: what verification, export
-   * and an operator's query must see when an item was tampered with (a strict parse would throw).
-   * @default true
-   */
-  validate?: boolean;
-}
-
-function fromItem(item: Record<string, unknown>, validate = true): AuditRecord {
-  if (!validate) return { ...item, seq: Number(item.seq) } as AuditRecord;
-  const { chainId, seq, prevHash, hash, ...rest } = item;
-  return AuditRecordSchema.parse({ ...rest, chainId, seq: Number(seq), prevHash, hash });
+/** DynamoDB requests an AuditLog made (the bench reads them). */
+export interface AuditLogStats {
+  headReads: number;
+  transactions: number;
+  /** Transactions cancelled (a concurrent writer moved the head first) and retried. */
+  cancelled: number;
+  records: number;
 }
 
 export class AuditLog implements AuditSink {
   /** Transactions cancelled by a concurrent append and retried (contention on the chain head). */
   retries = 0;
+  readonly stats: AuditLogStats = { headReads: 0, transactions: 0, cancelled: 0, records: 0 };
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -121,13 +120,20 @@ export class AuditLog implements AuditSink {
       busName: string;
       onError?: (err: unknown) => void;
     },
+    readonly options: AuditLogOptions = {},
   ) {}
 
-  async head(): Promise<ChainHead | null> {
+  /** The same table, bound to another chain (one shard, or the legacy chain), unsharded. */
+  forChain(chainId: string): AuditLog {
+    return new AuditLog(this.doc, this.tableName, chainId);
+  }
+
+  async head(chainId = this.chainId): Promise<ChainHead | null> {
+    this.stats.headReads++;
     const res = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { chainId: this.chainId, seq: HEAD_SEQ },
+        Key: { chainId, seq: HEAD_SEQ },
         ConsistentRead: true,
       }),
     );
@@ -147,28 +153,58 @@ export class AuditLog implements AuditSink {
    * rebuilds only the records not yet committed. `retries` counts those cancellations.
    */
   async appendMany(inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]> {
+    const shards = this.options.shards;
+    if (shards === undefined) {
+      const committed = await this.appendRun(this.chainId, inputs);
+      await this.publish(committed);
+      return committed;
+    }
+    // Split by shard, keeping each shard's records in input order; shards append in parallel.
+    const byShard = new Map<number, number[]>();
+    for (const [index, input] of inputs.entries()) {
+      const shard = shardOf(shardKeyOf(input), shards);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), index]);
+    }
+    const out: AuditRecord[] = new Array(inputs.length);
+    await Promise.all(
+      [...byShard].map(async ([shard, indexes]) => {
+        const run = await this.appendRun(
+          shardChainId(this.chainId, shard),
+          indexes.map((i) => inputs[i] as AuditRecordInput),
+        );
+        for (const [at, record] of run.entries()) out[indexes[at] as number] = record;
+      }),
+    );
+    await this.publish(out);
+    return out;
+  }
+
+  /** Appends `inputs` to one chain, in order, one transaction per chunk (see `appendMany`). */
+  private async appendRun(chainId: string, inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]> {
+    const shard = shardNumberOf(chainId, this.chainId);
     const committed: AuditRecord[] = [];
     let pending = inputs.slice();
     let attempt = 0;
     while (pending.length > 0) {
       const chunk = pending.slice(0, MAX_RECORDS_PER_TRANSACTION);
-      const head = await this.head();
+      const head = await this.head(chainId);
       const records: AuditRecord[] = [];
       let prev = head;
       for (const input of chunk) {
-        const record = buildRecord(input, prev, this.chainId);
+        const record = buildRecord(input, prev, chainId);
         records.push(record);
         prev = { seq: record.seq, hash: record.hash };
       }
       const last = records.at(-1) as AuditRecord;
       try {
+        this.stats.transactions++;
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
               {
                 Update: {
                   TableName: this.tableName,
-                  Key: { chainId: this.chainId, seq: HEAD_SEQ },
+                  Key: { chainId, seq: HEAD_SEQ },
                   UpdateExpression: 'SET headSeq = :next, headHash = :hash',
                   ConditionExpression: head ? 'headSeq = :prev' : 'attribute_not_exists(headSeq)',
                   ExpressionAttributeValues: {
@@ -181,7 +217,7 @@ export class AuditLog implements AuditSink {
               ...records.map((record) => ({
                 Put: {
                   TableName: this.tableName,
-                  Item: record,
+                  Item: shard === undefined ? record : { ...record, dayShard: dayShardKey(record.at, shard) },
                   ConditionExpression: 'attribute_not_exists(seq)',
                 },
               })),
@@ -191,19 +227,20 @@ export class AuditLog implements AuditSink {
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
         this.retries++;
+        this.stats.cancelled++;
         if (++attempt >= MAX_ATTEMPTS) {
           throw new Error(
-            `could not append to audit chain ${this.chainId} after ${MAX_ATTEMPTS} attempts (contention)`,
+            `could not append to audit chain ${chainId} after ${MAX_ATTEMPTS} attempts (contention)`,
           );
         }
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
         continue;
       }
       attempt = 0;
+      this.stats.records += records.length;
       committed.push(...records);
       pending = pending.slice(chunk.length);
     }
-    await this.publish(committed);
     return committed;
   }
 
@@ -286,68 +323,17 @@ export class AuditLog implements AuditSink {
     return first;
   }
 
+  /** Every chain of this log: the chain itself (legacy, unsharded) and its shards. */
+  chainIds(): string[] {
+    return auditChainIds(this.chainId, this.options.shards ?? 0);
+  }
+
   /**
-   * Query through the best index for the filters given (never a table scan): the first `limit`
-   * matches (default 100; `Infinity` for all) in time order, oldest first.
+   * Query through the best index for the filters given (never a table scan), over every chain of
+   * this log (the legacy chain and its shards, merged): the first `limit` matches (default 100;
+   * `Infinity` for all) in time order, oldest first. See audit-query.ts.
    */
-  async query(q: AuditQuery, options: ReadOptions = {}): Promise<AuditRecord[]> {
-    const limit = q.limit ?? 100;
-    const [indexName, keyName, keyValue] = q.credentialId
-      ? [AUDIT_INDEX.byCredential, 'credentialId', q.credentialId]
-      : q.workloadId
-        ? [AUDIT_INDEX.byWorkload, 'workloadId', q.workloadId]
-        : q.type
-          ? [AUDIT_INDEX.byType, 'type', q.type]
-          : [AUDIT_INDEX.byTime, 'chainId', this.chainId];
-    const names: Record<string, string> = { '#k': keyName };
-    const values: Record<string, unknown> = { ':k': keyValue };
-    let range = '';
-    if (q.since || q.until) names['#at'] = 'at';
-    if (q.since && q.until) {
-      range = ' AND #at BETWEEN :since AND :until';
-      values[':since'] = q.since;
-      values[':until'] = q.until;
-    } else if (q.since) {
-      range = ' AND #at >= :since';
-      values[':since'] = q.since;
-    } else if (q.until) {
-      range = ' AND #at <= :until';
-      values[':until'] = q.until;
-    }
-    const filters: string[] = [];
-    if (q.workloadId && keyName !== 'workloadId') {
-      filters.push('workloadId = :w');
-      values[':w'] = q.workloadId;
-    }
-    if (q.type && keyName !== 'type') {
-      filters.push('#type = :t');
-      names['#type'] = 'type';
-      values[':t'] = q.type;
-    }
-    if (keyName !== 'chainId') {
-      filters.push('chainId = :chain');
-      values[':chain'] = this.chainId;
-    }
-    const out: AuditRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const input: QueryCommandInput = {
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: `#k = :k${range}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ExclusiveStartKey: start,
-        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-      };
-      const res = await this.doc.send(new QueryCommand(input));
-      for (const item of res.Items ?? []) {
-        if (Number(item.seq) === HEAD_SEQ) continue;
-        out.push(fromItem(item, options.validate));
-        if (out.length >= limit) break;
-      }
-      start = res.LastEvaluatedKey;
-    } while (start && out.length < limit);
-    return out.sort((a, b) => (a.at === b.at ? a.seq - b.seq : a.at < b.at ? -1 : 1));
+  query(q: AuditQuery, options: ReadOptions = {}): Promise<AuditRecord[]> {
+    return queryAudit(this.doc, this.tableName, this.chainId, this.chainIds(), q, options);
   }
 }

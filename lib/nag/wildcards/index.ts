@@ -11,12 +11,14 @@ import { keyUse } from './key-use.ts';
 import { livenessChecks } from './liveness-checks.ts';
 import { optInBrokerAssume } from './opt-in-broker-assume.ts';
 import { optInRevocationWrites } from './opt-in-revocation-writes.ts';
+import { sealArchiveObjects } from './seal-archive-objects.ts';
 import { sundownPolicies } from './sundown-policies.ts';
 import { tableIndexes } from './table-indexes.ts';
 import { workloadLookups } from './workload-lookups.ts';
 import { xrayWrites } from './xray-writes.ts';
 
 export const WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
+  sealArchiveObjects,
   xrayWrites,
   workloadLookups,
   livenessChecks,
