@@ -29,6 +29,7 @@ describe('npm run build', () => {
       .map((f) => f.handlerDir)
       .sort();
     expect(handlerDirs()).toEqual([
+      'audit-sealer',
       'broker',
       'revoker',
       'sweeper',

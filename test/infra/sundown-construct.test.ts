@@ -12,14 +12,14 @@ import { ACCOUNT, REGION, synthNagFindings } from './support.ts';
 const env = { account: ACCOUNT, region: REGION };
 
 describe('Sundown construct', () => {
-  it('builds the five functions and the trigger rules inside any stack, named after that stack', () => {
+  it('builds the seven functions and the trigger rules inside any stack, named after that stack', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Platform', { env });
 
     const sundown = new Sundown(stack, 'Sundown', { cloudTrail: 'existing', dryRun: true });
 
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::Lambda::Function', 7); // the five of the pipeline, the audit sealer, use-after-revoke
     template.resourceCountIs('AWS::CloudTrail::Trail', 0);
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'Platform-bus' });
     template.hasResourceProperties('AWS::Lambda::Function', {

@@ -121,6 +121,10 @@ function fake(credentials: CredentialRecord[], options: FakeOptions = {}) {
         for (const e of added) entries.set(entryKey(e), e);
         return 1;
       },
+      addEntriesMany: async (groups: Map<string, StoredDenyEntry[]>) => {
+        for (const added of groups.values()) for (const e of added) entries.set(entryKey(e), e);
+        return new Map([...groups.keys()].map((arn) => [arn, 1]));
+      },
       load: async () => ({
         entries: [...entries.values()],
         version: 1,
