@@ -305,7 +305,7 @@ describe('audit query', () => {
 
     expect(result.code).toBe(0);
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^SEQ +AT +TYPE +WORKLOAD +CREDENTIAL +OUTCOME +REASON$/);
+    expect(header).toMatch(/^CHAIN +SEQ +AT +TYPE +WORKLOAD +CREDENTIAL +OUTCOME +REASON$/);
     expect(rows).toHaveLength(3);
     expect(rows[2]).toMatch(
       / revoked +arn:aws:ec2:us-east-1:123456789012:instance\/i-[0-9a-f]+ +rs-[0-9a-f]{24} +success /,
@@ -417,7 +417,7 @@ describe('audit timeline', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(
       new RegExp(
-        `^Workload ${arnOf(ended)}\nCREDENTIAL +KIND +STATUS +ISSUED +ENDED +REQUESTED +SETTLED +TIME-TO-REVOKE\n`,
+        `^Workload ${arnOf(ended)}\nCREDENTIAL +KIND +STATUS +ISSUED +ENDED +REQUESTED +SETTLED +TIME-TO-REVOKE +REQUESTED-BY +SOURCE-IP +REASON\n`,
       ),
     );
     expect(text.stdout).toMatch(/ revoked .* \d+\.\d{3}s\n$/);

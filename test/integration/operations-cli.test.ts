@@ -98,12 +98,14 @@ describe('sundown status', () => {
     // Assess
     const byName = Object.fromEntries(s.queues.map((q) => [q.name, q]));
     expect(Object.keys(byName).sort()).toEqual([
+      'AuditSealTicks',
       'BusEvents',
       'DiscoveryEvents',
       'EventDelivery',
       'Revocations',
       'ServiceEvents',
       'SweepTicks',
+      'UseAfterRevoke',
     ]);
     expect(byName.ServiceEvents?.dlq).toMatchObject({ messages: 1, ageSource: 'peek' });
     expect(byName.ServiceEvents?.dlq.oldestMessageAgeSeconds).toBeGreaterThanOrEqual(0);
@@ -145,7 +147,7 @@ describe('sundown dlq replay', () => {
     const wrong = await runCli(['dlq', 'replay', '--local', '--queue', 'Nope', '--yes'], cwd);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(
-      /--queue must be one of BusEvents, DiscoveryEvents, EventDelivery, Revocations, ServiceEvents, SweepTicks/,
+      /--queue must be one of AuditSealTicks, BusEvents, DiscoveryEvents, EventDelivery, Revocations, ServiceEvents, SweepTicks, UseAfterRevoke, got "Nope"/,
     );
     expect((await status()).queues.find((q) => q.name === 'ServiceEvents')?.dlq.messages).toBe(1);
   });
