@@ -2,7 +2,8 @@
 export { SundownPreflight, type SundownPreflightProps, suppressPreflight } from './aspect.ts';
 export { failing, type PreflightResult, runPreflight } from './engine.ts';
 export { type InputError, loadInputs } from './input.ts';
+export type { Rule } from './rule.ts';
 export { RULES } from './rules/index.ts';
 export { toSarif } from './sarif.ts';
 export type { FileSuppression, SuppressionEntry } from './suppressions.ts';
-export type { Finding, PreflightOptions, Rule, Severity, TemplateInput } from './types.ts';
+export type { Finding, PreflightOptions, Severity, TemplateInput } from './types.ts';

@@ -96,13 +96,3 @@ export interface Finding extends RuleFinding {
   related: string[];
   suppressed?: Suppression;
 }
-
-export interface Rule {
-  id: string;
-  severity: Severity;
-  /** One line: what the rule checks. */
-  description: string;
-  /** Why it matters for Sundown and how to fix a finding. */
-  help: string;
-  check(context: import('./model.ts').TemplateModel): RuleFinding[];
-}

@@ -1,5 +1,5 @@
 /** Every preflight rule, in the order they are listed in reports. */
-import type { Rule } from '../types.ts';
+import type { Rule } from '../rule.ts';
 import { invalidSuppression, SUPPRESSIBLE_RULE_IDS } from './invalid-suppression.ts';
 import { longLivedAccessKey } from './long-lived-access-key.ts';
 import { roleChainingFromWorkload } from './role-chaining-from-workload.ts';

@@ -1,5 +1,5 @@
+import type { Rule } from '../rule.ts';
 import { METADATA_KEY, metadataSuppressions } from '../suppressions.ts';
-import type { Rule } from '../types.ts';
 
 /** Rule IDs a suppression may name, filled in by rules/index.ts (every rule but this one). */
 export const SUPPRESSIBLE_RULE_IDS = new Set<string>();

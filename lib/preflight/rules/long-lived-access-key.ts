@@ -1,4 +1,4 @@
-import type { Rule } from '../types.ts';
+import type { Rule } from '../rule.ts';
 
 /** An IAM access key never expires: nothing about it ends with the workload that uses it. */
 export const longLivedAccessKey: Rule = {

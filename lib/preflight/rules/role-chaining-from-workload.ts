@@ -1,6 +1,6 @@
 import { resolveReference } from '../resolve.ts';
+import type { Rule } from '../rule.ts';
 import { trustStatements } from '../trust.ts';
-import type { Rule } from '../types.ts';
 
 /**
  * A role that trusts a workload's role can be assumed with the workload's credentials (role

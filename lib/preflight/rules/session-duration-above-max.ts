@@ -1,4 +1,4 @@
-import type { Rule } from '../types.ts';
+import type { Rule } from '../rule.ts';
 
 /**
  * MaxSessionDuration binds AssumeRole sessions (not the sessions EC2, ECS or Lambda themselves

@@ -1,5 +1,5 @@
+import type { Rule } from '../rule.ts';
 import { describePrincipal, isBrokerStatement, trustStatements } from '../trust.ts';
-import type { Rule } from '../types.ts';
 import type { WorkloadKind } from '../workloads.ts';
 
 /** The service that assumes a workload's role for it, per workload kind. */

@@ -1,4 +1,4 @@
-import type { Rule } from '../types.ts';
+import type { Rule } from '../rule.ts';
 
 /** A workload names its role (or profile, or launch template) through something outside the template. */
 export const unresolvedReference: Rule = {

@@ -1,5 +1,5 @@
+import type { Rule } from '../rule.ts';
 import { trustStatements } from '../trust.ts';
-import type { Rule } from '../types.ts';
 
 /** `Principal: "*"`, `AWS: "*"` or an Allow with NotPrincipal: anyone (a condition at most narrows it). */
 export const wildcardTrustPrincipal: Rule = {

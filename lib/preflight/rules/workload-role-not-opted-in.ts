@@ -1,5 +1,5 @@
 import { OPT_IN_TAG } from '../../constructs/revocation-permissions.ts';
-import type { Rule } from '../types.ts';
+import type { Rule } from '../rule.ts';
 
 /** Sundown changes only roles tagged with the opt-in tag (or allowlisted): IAM enforces it on its own role. */
 export const workloadRoleNotOptedIn: Rule = {
