@@ -9,6 +9,7 @@
  * evaluator (@cloud-copilot/iam-simulate) over the policies actually on the role, read back from
  * the emulator, with the session's aws:userid and aws:TokenIssueTime.
  */
+
 import {
   type AttachedPolicy,
   CreateRoleCommand,
@@ -24,6 +25,7 @@ import {
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { CliError } from '../errors.ts';
 import type { DrillSession, ProbeResult } from './run.ts';
 
 export const PROBE_ACTION = 'iam:GetRole';
@@ -80,7 +82,13 @@ async function attachedPolicies(iam: IAMClient, roleName: string): Promise<Attac
 /** iam:GetRole by the session, evaluated over the role's current policies. */
 export function simulatorProbe(iam: IAMClient, roleName: string): (s: DrillSession) => Promise<ProbeResult> {
   return async (session) => {
-    const { runSimulation } = await import('@cloud-copilot/iam-simulate');
+    // A development dependency (AGPL-licensed, so not shipped with the Apache-2.0 package): an
+    // emulator, and so this probe, only runs from a clone after npm install.
+    const { runSimulation } = await import('@cloud-copilot/iam-simulate').catch(() => {
+      throw new CliError(
+        'the local IAM evaluator (@cloud-copilot/iam-simulate, a development dependency) is not installed: run the drill against an emulator from a clone of Sundown after npm install',
+      );
+    });
     const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
     const account = role?.Arn?.split(':')[4] ?? '';
     const policies = await rolePolicies(iam, roleName);
