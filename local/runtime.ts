@@ -136,24 +136,21 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   // handler has run, since that handler may have sent to their queues.
   const minIdle = options.pollIntervalMs ?? 100;
   const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 400);
-  let wakeAll: () => void = () => undefined;
-  let woken = new Promise<void>((resolve) => {
-    wakeAll = resolve;
-  });
+  // Idle pollers waiting to be woken (a set, so a waiter whose timer fired is dropped, not kept).
+  const waiters = new Set<() => void>();
   const wake = () => {
-    const resolve = wakeAll;
-    woken = new Promise<void>((r) => {
-      wakeAll = r;
-    });
-    resolve();
+    for (const resolve of waiters) resolve();
+    waiters.clear();
   };
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      void woken.then(() => {
+      const done = () => {
         clearTimeout(timer);
+        waiters.delete(done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
     });
   const paused = new Set<string>();
   const loops = model.eventSources.map(async (source) => {
