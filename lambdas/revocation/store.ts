@@ -102,6 +102,17 @@ export interface RenderStats {
   unplacedKeys?: readonly string[];
 }
 
+/** A stored deny entry item as the entry it holds. */
+function entryOf(item: Record<string, unknown>): StoredDenyEntry {
+  return {
+    sessionName: String(item.sessionName),
+    notAfter: String(item.notAfter),
+    expiresAt: String(item.expiresAt),
+    reusableName: Boolean(item.reusableName),
+    workloadId: String(item.workloadId),
+  };
+}
+
 export function entryKey(entry: Pick<DenyEntry, 'sessionName' | 'notAfter'>): string {
   return `deny#${entry.sessionName}#${entry.notAfter}`;
 }
@@ -210,13 +221,7 @@ export class RevocationStore {
           state.policyHashes = (item.policyHashes as Record<string, string> | undefined) ?? {};
           state.unplacedKeys = (item.unplacedKeys as string[] | undefined) ?? [];
         } else {
-          state.entries.push({
-            sessionName: String(item.sessionName),
-            notAfter: String(item.notAfter),
-            expiresAt: String(item.expiresAt),
-            reusableName: Boolean(item.reusableName),
-            workloadId: String(item.workloadId),
-          });
+          state.entries.push(entryOf(item));
         }
       }
       start = res.LastEvaluatedKey;
@@ -295,11 +300,7 @@ export class RevocationStore {
     );
     const entries = (res.Items ?? []).map((item) => ({
       entryKey: String(item.entryKey),
-      sessionName: String(item.sessionName),
-      notAfter: String(item.notAfter),
-      expiresAt: String(item.expiresAt),
-      reusableName: Boolean(item.reusableName),
-      workloadId: String(item.workloadId),
+      ...entryOf(item),
       ...(item.driftReportedAt ? { driftReportedAt: String(item.driftReportedAt) } : {}),
     }));
     return { entries, ...(res.LastEvaluatedKey ? { last: String(res.LastEvaluatedKey.entryKey) } : {}) };
