@@ -3,8 +3,10 @@
  *
  * - appends: `writers` concurrent AuditLog instances (separate SDK clients, as separate Lambda
  *   instances would be), each appending `perWriter` records one at a time for its own workloads,
- *   into the deployed audit table's sharded chains. Counted on each writer: transactions cancelled
- *   by a concurrent append (and retried), throttling errors seen by the SDK, DynamoDB requests.
+ *   into the deployed audit table's sharded chains, each writer on the shard it leases (as deployed;
+ *   see lambdas/shared/adapters/audit-lease.ts). Counted on each writer: transactions cancelled by a
+ *   concurrent append (and retried), throttling errors seen by the SDK, DynamoDB requests including
+ *   the lease writes (taken and refused) and head reads.
  * - verify: the pure trail verifier (links and signatures, what `sundown audit verify` runs after
  *   reading) over `records` generated records in 16 shards, sealed every 10,000 records with a local
  *   P-256 key, timed in this process.
@@ -32,7 +34,9 @@ export interface AuditAppendResult {
   throttled: number;
   transactions: number;
   headReads: number;
-  /** DynamoDB write requests (TransactWriteItems) per record appended. */
+  /** Lease writes: shards taken, refused (held by another writer); appends that found no free shard. */
+  leases: { acquired: number; conflicts: number; fallbacks: number };
+  /** DynamoDB write requests (TransactWriteItems and lease UpdateItems) per record appended. */
   writeRequestsPerRecord: number;
   /** Items written per record (each record plus its share of head updates). */
   itemsWrittenPerRecord: number;
@@ -83,6 +87,13 @@ export async function runAuditAppends(
   const records = sum('records');
   const transactions = sum('transactions');
   const committed = transactions - sum('cancelled');
+  const lease = (key: 'acquired' | 'conflicts' | 'fallbacks') =>
+    logs.reduce((n, l) => n + (l.stats.lease?.[key] ?? 0), 0);
+  const leases = {
+    acquired: lease('acquired'),
+    conflicts: lease('conflicts'),
+    fallbacks: lease('fallbacks'),
+  };
   return {
     writers,
     perWriter,
@@ -92,7 +103,8 @@ export async function runAuditAppends(
     throttled,
     transactions,
     headReads: sum('headReads'),
-    writeRequestsPerRecord: round(transactions / records),
+    leases,
+    writeRequestsPerRecord: round((transactions + leases.acquired + leases.conflicts) / records),
     itemsWrittenPerRecord: round((records + committed) / records),
     elapsedMs: Math.round(elapsedMs),
   };

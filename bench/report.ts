@@ -108,7 +108,9 @@ const speedText = (s: ScenarioResult) =>
   `Sundown ${round(s.sundown.timing.endToEndMs / 1000, 1)} s vs baseline ${round(s.naive.timing.endToEndMs / 1000, 1)} s: ${s.ratios.speedup >= 1 ? `${round(s.ratios.speedup, 2)}x faster` : `${round(1 / s.ratios.speedup, 1)}x slower`}`;
 
 /** The targets of the batch-engine issue (and the earlier benchmark issue's that still hold). */
-export function evaluateTargets(r: Pick<Results, 'scenarios' | 'capacity' | 'handlers'>): TargetResult[] {
+export function evaluateTargets(
+  r: Pick<Results, 'scenarios' | 'capacity' | 'handlers'> & Partial<Pick<Results, 'audit'>>,
+): TargetResult[] {
   const targets: TargetResult[] = [];
   const sd = r.scenarios.map((s) => s.sundown);
   const find = (n: number, roles: number) => r.scenarios.find((s) => s.instances === n && s.roles === roles);
@@ -236,6 +238,21 @@ export function evaluateTargets(r: Pick<Results, 'scenarios' | 'capacity' | 'han
       target: `cold import < 300 ms: ${b.function}`,
       measured: `${b.coldImportMs} ms median${b.coldImportNoSourceMapsMs === null ? '' : ` (${b.coldImportNoSourceMapsMs} ms without --enable-source-maps; ${b.externalImportMs} ms of it loading the external AWS SDK packages)`}`,
       met: b.coldImportMs < 300,
+    });
+  }
+  if (r.audit) {
+    const { appends: a, verify: v } = r.audit;
+    targets.push({
+      id: 'audit-appends-contention',
+      target: `0 cancelled or throttled audit appends (${a.writers} concurrent writers x ${a.perWriter})`,
+      measured: `${a.cancelled} cancelled, ${a.throttled} throttled; ${a.writeRequestsPerRecord} write requests, ${round(a.headReads / a.records, 3)} head reads per record; ${a.leases.acquired} shard leases (${a.leases.conflicts} refused)`,
+      met: a.cancelled === 0 && a.throttled === 0 && a.records === a.writers * a.perWriter,
+    });
+    targets.push({
+      id: 'audit-verify-100k',
+      target: `verify of ${v.records.toLocaleString('en-US')} audit records < 10 s`,
+      measured: `${round(v.elapsedMs / 1000, 2)} s (${v.seals} seals, ok ${v.ok})`,
+      met: v.ok && v.elapsedMs < 10_000,
     });
   }
   return targets;

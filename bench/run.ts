@@ -236,7 +236,7 @@ async function main(): Promise<number> {
       ),
     );
     log(
-      `  audit appends: ${appends.records} records by ${appends.writers} writers in ${appends.elapsedMs} ms: ${appends.cancelled} cancelled, ${appends.throttled} throttled, ${appends.writeRequestsPerRecord} write requests and ${appends.itemsWrittenPerRecord} items written per record`,
+      `  audit appends: ${appends.records} records by ${appends.writers} writers in ${appends.elapsedMs} ms: ${appends.cancelled} cancelled, ${appends.throttled} throttled, ${appends.leases.acquired} shard leases taken (${appends.leases.conflicts} refused, ${appends.leases.fallbacks} fallbacks), ${appends.headReads} head reads, ${appends.writeRequestsPerRecord} write requests and ${appends.itemsWrittenPerRecord} items written per record`,
     );
     if (appends.records !== appends.writers * appends.perWriter)
       broken.push(`audit appends lost records: ${JSON.stringify(appends)}`);
@@ -276,7 +276,7 @@ async function main(): Promise<number> {
       durationsMs: durations,
       ...partial,
       audit: { appends, verify },
-      targets: evaluateTargets(partial),
+      targets: evaluateTargets({ ...partial, audit: { appends, verify } }),
       broken,
     };
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);

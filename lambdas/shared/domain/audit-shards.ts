@@ -1,8 +1,8 @@
 /**
  * Sharded audit chains: pure functions, no I/O. The audit trail is N independent hash chains
- * (`<base>#<k>`, k = 0..N-1), each with its own sequence and head item, so concurrent writers for
- * different workloads never contend on one head. A record's shard is a hash of its workload ID, so
- * every record of one workload lands in one chain, in order. The chain that existed before sharding
+ * (`<base>#<k>`, k = 0..N-1), each with its own sequence and head item. A writer appends to the
+ * shard it leases (adapters/audit-lease.ts); only when every shard is leased does a record go to the
+ * shard of a hash of its workload ID (`shardOf(shardKeyOf(...))`). The chain that existed before sharding
  * (`<base>` itself, the legacy chain) stays where it is and is read and verified with the shards.
  */
 import { createHash } from 'node:crypto';
