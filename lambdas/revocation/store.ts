@@ -280,6 +280,26 @@ export class RevocationStore {
     return { items: (res.Items ?? []).map(metaOf), cursor: encodeCursor(res.LastEvaluatedKey) };
   }
 
+  /** Every deny entry of one session name on a principal (usually none or one). */
+  async entriesOfSession(principalArn: string, sessionName: string): Promise<StoredDenyEntry[]> {
+    const entries: StoredDenyEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'principalArn = :p AND begins_with(entryKey, :k)',
+          // The entry key is `deny#<session>#<notAfter>`: the `#` after the name keeps `web-1` from matching `web-10`.
+          ExpressionAttributeValues: { ':p': principalArn, ':k': `deny#${sessionName}#` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) entries.push(entryOf(item));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return entries;
+  }
+
   /** Up to `limit` deny entries of a principal after `afterEntryKey` (entry key order), for bounded checks. */
   async entriesPage(
     principalArn: string,

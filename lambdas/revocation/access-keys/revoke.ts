@@ -26,6 +26,7 @@
  * sweep over `revoked` access keys); `iam:DeleteAccessKey` would then have to be granted to the revoker (it is not today).
  */
 
+import { appendAll } from '../../shared/adapters/audit-log.ts';
 import { clients } from '../../shared/clients.ts';
 import { formatBound } from '../../shared/domain/deny-policy/document.ts';
 import { parseInstant } from '../../shared/domain/deny-policy/entry.ts';
@@ -33,7 +34,7 @@ import { type DenyEntry, pruneEntries } from '../../shared/domain/deny-policy.ts
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { auditCredential } from '../../shared/services/audit-helpers.ts';
 import type { RevocationMessage } from '../messages.ts';
-import { entryKey, type StoredDenyEntry } from '../store.ts';
+import { prunedAudits, pruneStored } from '../pruned.ts';
 import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from '../types.ts';
 import {
   USER_INLINE_POLICY_LIMIT,
@@ -190,12 +191,10 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
   let userDeleted = false;
   const state = await deps.store.load(message.userArn);
   if (state.renderedVersion < state.version) {
-    const { pruned } = pruneEntries(state.entries, deps.now());
+    const { pruned } = pruneStored(state.entries, deps.now());
     if (pruned.length > 0) {
-      const prunedKeys = new Set(pruned.map(entryKey));
-      const stored = state.entries.filter((e) => prunedKeys.has(entryKey(e)));
-      await deps.store.deleteEntries(message.userArn, stored);
-      for (const entry of stored) await auditPruned(deps, message.userArn, entry);
+      await deps.store.deleteEntries(message.userArn, pruned);
+      await appendAll(deps.audit, prunedAudits(deps, { userArn: message.userArn }, pruned));
     }
     policy = renderUserSessionsPolicy(state.entries, deps.now());
     try {
@@ -264,16 +263,4 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
     outcome.revoked.push(credential.credentialId);
   }
   return outcome;
-}
-
-async function auditPruned(deps: UserRevokerDeps, userArn: string, entry: StoredDenyEntry): Promise<void> {
-  await deps.audit.append({
-    type: 'pruned',
-    at: deps.now().toISOString(),
-    actor: deps.actor,
-    workloadId: entry.workloadId,
-    outcome: 'pruned',
-    reason: 'every session this deny entry targets has expired',
-    details: { userArn, sessionName: entry.sessionName, notAfter: entry.notAfter },
-  });
 }

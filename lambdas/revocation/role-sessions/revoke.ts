@@ -3,11 +3,12 @@
  * (one render per role per revoker batch), then settle the batch's credentials together.
  */
 import { appendAll } from '../../shared/adapters/audit-log.ts';
-import { pruneEntries, renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
+import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { credentialAudit } from '../../shared/services/audit-helpers.ts';
 import type { RevocationMessage } from '../messages.ts';
+import { prunedAudits, pruneStored } from '../pruned.ts';
 import { entryKey } from '../store.ts';
 import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from '../types.ts';
 import { isPolicySizeError, type RolePolicyWriter } from './policy-writer.ts';
@@ -25,24 +26,14 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const state = await deps.store.load(roleArn);
   let entries = state.entries;
   let unplacedKeys = new Set(state.unplacedKeys);
-  let prunedKeys = new Set<string>();
+  let prunedKeys: ReadonlySet<string> = new Set<string>();
   if (state.renderedVersion < message.version || state.entries.length === 0) {
-    const { kept, pruned: prunedEntries } = pruneEntries(state.entries, deps.now());
-    prunedKeys = new Set(prunedEntries.map(entryKey));
-    const pruned = state.entries.filter((e) => prunedKeys.has(entryKey(e)));
-    if (pruned.length > 0) {
-      await deps.store.deleteEntries(roleArn, pruned);
-      for (const entry of pruned) {
-        audits.push({
-          type: 'pruned',
-          at: deps.now().toISOString(),
-          actor: deps.actor,
-          workloadId: entry.workloadId,
-          outcome: 'pruned',
-          reason: 'every credential this deny entry targets has expired',
-          details: { roleArn, sessionName: entry.sessionName, notAfter: entry.notAfter },
-        });
-      }
+    const pruning = pruneStored(state.entries, deps.now());
+    const kept = pruning.kept;
+    prunedKeys = pruning.prunedKeys;
+    if (pruning.pruned.length > 0) {
+      await deps.store.deleteEntries(roleArn, pruning.pruned);
+      audits.push(...prunedAudits(deps, { roleArn }, pruning.pruned));
     }
     let inspection = await deps.rolePolicies.inspect(roleArn);
     let budgets = inspection.budgets;

@@ -1,44 +1,30 @@
 /**
- * Use-after-revoke state in the revocations table: the deny entries of a session (the items the
- * revoker renders from, `deny#<session name>#<bound>` under the principal's ARN) and one counter
+ * Use-after-revoke state in the revocations table: the deny entries of a session (read through the
+ * RevocationStore, which owns their layout) and one counter
  * item per session and aggregation window under a partition of its own
  * (`use-after-revoke#<role ARN>`), which no revocation query reads and the table's TTL removes.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RevocationStore } from '../../revocation/store.ts';
 import type { RevokedEntry } from '../domain/use-after-revoke.ts';
 
 export const USE_AFTER_REVOKE_PARTITION_PREFIX = 'use-after-revoke#';
 
 export class UseAfterRevokeStore {
+  private readonly revocations: RevocationStore;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.revocations = new RevocationStore(doc, tableName);
+  }
 
   /** The deny entries Sundown holds for `sessionName` on `roleArn` (usually none or one). */
   async revokedEntries(roleArn: string, sessionName: string): Promise<RevokedEntry[]> {
-    const entries: RevokedEntry[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'principalArn = :p AND begins_with(entryKey, :k)',
-          ExpressionAttributeValues: { ':p': roleArn, ':k': `deny#${sessionName}#` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) {
-        entries.push({
-          sessionName: String(item.sessionName),
-          notAfter: String(item.notAfter),
-          workloadId: String(item.workloadId),
-        });
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return entries;
+    const entries = await this.revocations.entriesOfSession(roleArn, sessionName);
+    return entries.map(({ sessionName, notAfter, workloadId }) => ({ sessionName, notAfter, workloadId }));
   }
 
   /**
