@@ -360,6 +360,17 @@ describe('event source mappings', () => {
     }
   });
 
+  it('hands WorkloadEnded a burst in large batches (one revocation message and one IAM write per role per batch)', () => {
+    const ended = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => refOf(m.Properties.FunctionName) === ids.functions.ended,
+    );
+    expect(ended).toHaveLength(2);
+    for (const [id, m] of ended) {
+      // Standard queues allow batches over 10 only with a batching window.
+      expect(m.Properties, id).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 1 });
+    }
+  });
+
   it('connects each work queue to the handler that owns it', () => {
     const consumer = (queueId: string) =>
       ofType('AWS::Lambda::EventSourceMapping')
