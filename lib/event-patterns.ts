@@ -101,7 +101,9 @@ export function workloadStartPatterns(): Record<string, events.EventPattern> {
 }
 
 /** Source of the audit events Sundown publishes on its own bus. */
-export const AUDIT_EVENT_SOURCE = 'sundown.audit';
+export { AUDIT_EVENT_SOURCE } from '../lambdas/shared/contract.ts';
+
+import { AUDIT_EVENT_SOURCE, SUNDOWN_EVENT_SOURCE } from '../lambdas/shared/contract.ts';
 
 /**
  * Everything on Sundown's own bus but its own audit events goes to one queue;
@@ -112,7 +114,7 @@ export const SUNDOWN_BUS_CATCH_ALL: events.EventPattern = {
   source: events.Match.anythingBut(AUDIT_EVENT_SOURCE),
 };
 
-export const SUNDOWN_SOURCE = 'sundown';
+export const SUNDOWN_SOURCE = SUNDOWN_EVENT_SOURCE;
 export const DETAIL_TYPES = {
   workloadEnded: 'Workload Ended',
   credentialIssued: 'Credential Issued',

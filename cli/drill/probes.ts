@@ -25,6 +25,7 @@ import {
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { OPT_IN_TAG } from '../../lambdas/shared/contract.ts';
 import { CliError } from '../errors.ts';
 import type { DrillSession, ProbeResult } from './run.ts';
 
@@ -136,7 +137,7 @@ export async function createDrillRole(
         ],
       }),
       Tags: [
-        { Key: 'sundown:revoke', Value: 'enabled' },
+        { Key: OPT_IN_TAG.key, Value: OPT_IN_TAG.value },
         { Key: 'sundown:drill', Value: 'true' },
       ],
     }),

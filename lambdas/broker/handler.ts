@@ -9,17 +9,19 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { RETRY } from '../shared/clients.ts';
+import { readBrokerConfig } from '../shared/runtime-config.ts';
 import type { BrokerResponse } from '../shared/schemas/broker.ts';
 import type { BrokerDeps } from '../shared/services/broker.ts';
 import { type FunctionUrlResponse, handleBrokerEvent } from '../shared/services/broker-request.ts';
 
 const base = buildDeps('broker');
+const brokerConfig = readBrokerConfig();
 const deps: BrokerDeps = {
   ...base,
   sts: new STSClient(RETRY),
   acmPca: new ACMPCAClient(RETRY),
-  maxDurationSeconds: Number(process.env.SUNDOWN_BROKER_MAX_DURATION_SECONDS ?? 3600),
-  certificateAuthorityArns: JSON.parse(process.env.SUNDOWN_CA_ARNS ?? '[]') as string[],
+  maxDurationSeconds: brokerConfig.SUNDOWN_BROKER_MAX_DURATION_SECONDS,
+  certificateAuthorityArns: brokerConfig.SUNDOWN_CA_ARNS,
 };
 
 export const handler = async (

@@ -62,13 +62,39 @@ const EnvSchema = z.object({
 });
 
 export type RuntimeConfig = z.infer<typeof EnvSchema>;
+
+/** The broker: the common settings plus how long a session may last and the CAs it may sign with. */
+const BrokerEnvSchema = EnvSchema.extend({
+  SUNDOWN_BROKER_MAX_DURATION_SECONDS: z.coerce.number().int().min(900).max(3600).default(3600),
+  SUNDOWN_CA_ARNS: jsonOf(z.array(z.string().startsWith('arn:'))).default([]),
+});
+export type BrokerConfig = z.infer<typeof BrokerEnvSchema>;
+
+/** Use-after-revoke: the common settings plus its alert topic and aggregation window. */
+const UseAfterRevokeEnvSchema = EnvSchema.extend({
+  SUNDOWN_UAR_TOPIC_ARN: z.string().startsWith('arn:'),
+  SUNDOWN_UAR_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
+});
+export type UseAfterRevokeConfig = z.infer<typeof UseAfterRevokeEnvSchema>;
 export type MaxSessionHoursConfig = z.infer<typeof MaxSessionHours>;
 
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const result = EnvSchema.safeParse(env);
+  return readEnv(EnvSchema, env, 'Sundown function');
+}
+
+export function readBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  return readEnv(BrokerEnvSchema, env, 'broker');
+}
+
+export function readUseAfterRevokeConfig(env: NodeJS.ProcessEnv = process.env): UseAfterRevokeConfig {
+  return readEnv(UseAfterRevokeEnvSchema, env, 'use-after-revoke');
+}
+
+function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, what: string): z.infer<T> {
+  const result = schema.safeParse(env);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid Sundown function configuration: ${issues}`);
+    throw new Error(`invalid ${what} configuration: ${issues}`);
   }
   return result.data;
 }
@@ -85,10 +111,19 @@ const SealerEnvSchema = z.object({
 export type SealerConfig = z.infer<typeof SealerEnvSchema>;
 
 export function readSealerConfig(env: NodeJS.ProcessEnv = process.env): SealerConfig {
-  const result = SealerEnvSchema.safeParse(env);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid audit sealer configuration: ${issues}`);
-  }
-  return result.data;
+  return readEnv(SealerEnvSchema, env, 'audit sealer');
 }
+
+/**
+ * The environment each function (by its `lambdas/<dir>`) reads: the stack must set every variable
+ * its schema requires and no SUNDOWN_ variable it does not read (test/infra/function-environments.test.ts).
+ */
+export const FUNCTION_ENVIRONMENTS: Record<string, z.ZodObject> = {
+  'workload-ended': EnvSchema,
+  'workload-started': EnvSchema,
+  revoker: EnvSchema,
+  sweeper: EnvSchema,
+  broker: BrokerEnvSchema,
+  'use-after-revoke': UseAfterRevokeEnvSchema,
+  'audit-sealer': SealerEnvSchema,
+};

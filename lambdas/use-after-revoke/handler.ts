@@ -10,17 +10,13 @@ import { clients, lazyClients } from '../shared/clients.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
+import { readUseAfterRevokeConfig } from '../shared/runtime-config.ts';
 import { rejectEvent } from '../shared/services/reject-event.ts';
 import { handleAccessDenied, type UseAfterRevokeDeps } from '../shared/services/use-after-revoke.ts';
 
 const base = buildDeps('use-after-revoke');
-const topicArn = process.env.SUNDOWN_UAR_TOPIC_ARN ?? '';
-const windowSeconds = Number(process.env.SUNDOWN_UAR_WINDOW_SECONDS ?? '3600');
-if (!topicArn.startsWith('arn:') || !Number.isInteger(windowSeconds) || windowSeconds <= 0) {
-  throw new Error(
-    'invalid Sundown function configuration: SUNDOWN_UAR_TOPIC_ARN and SUNDOWN_UAR_WINDOW_SECONDS',
-  );
-}
+const { SUNDOWN_UAR_TOPIC_ARN: topicArn, SUNDOWN_UAR_WINDOW_SECONDS: windowSeconds } =
+  readUseAfterRevokeConfig();
 const deps: UseAfterRevokeDeps = {
   store: new UseAfterRevokeStore(clients.dynamo(), base.config.SUNDOWN_REVOCATIONS_TABLE),
   audit: base.audit,

@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** The tag that opts a role or user in to revocation by Sundown. */
-export const OPT_IN_TAG = { key: 'sundown:revoke', value: 'enabled' } as const;
+export { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from '../../lambdas/shared/contract.ts';
+
+import { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from '../../lambdas/shared/contract.ts';
 /** IAM path of every managed policy Sundown creates. */
-export const SUNDOWN_POLICY_PATH = '/sundown/';
 
 export interface RevocationPermissionsProps {
   readonly role: iam.IRole;

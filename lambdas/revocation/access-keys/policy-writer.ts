@@ -8,14 +8,16 @@
  * `failed` at once instead of retrying it into the DLQ. Anything else (throttling after the SDK's own
  * retries, service failures) is rethrown as it is.
  */
+
 import {
   DeleteUserPolicyCommand,
   type IAMClient,
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { DENY_POLICY_NAME } from '../../shared/contract.ts';
 
-export const USER_INLINE_POLICY_NAME = 'SundownRevokedSessions';
+export const USER_INLINE_POLICY_NAME = DENY_POLICY_NAME;
 /** IAM quota: aggregate size of all inline policies of one user, whitespace not counted. */
 export const USER_INLINE_POLICY_LIMIT = 2_048;
 

@@ -21,6 +21,7 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { DENY_POLICY_NAME, SUNDOWN_POLICY_PATH } from '../../shared/contract.ts';
 import {
   DEFAULT_MANAGED_POLICIES_PER_ROLE,
   MANAGED_POLICY_LIMIT,
@@ -60,8 +61,8 @@ export interface RoleInspection {
   attached: ReadonlySet<string>;
 }
 
-export const INLINE_POLICY_NAME = 'SundownRevokedSessions';
-export const SUNDOWN_POLICY_PATH = '/sundown/';
+export const INLINE_POLICY_NAME = DENY_POLICY_NAME;
+export { SUNDOWN_POLICY_PATH };
 
 export function managedPolicyName(roleName: string, index: number): string {
   return `sundown-${roleName}-${index + 1}`;

@@ -5,12 +5,13 @@
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type ClientSource, clientOf, once } from '../clients.ts';
+import { AUDIT_EVENT_SOURCE } from '../contract.ts';
 import type { AuditRecord, AuditRecordType } from '../schemas/audit-record.ts';
 
 /** The EventBridge SDK package, imported when the first record is published (not at cold start). */
 const eventBridgeSdk = once(() => import('@aws-sdk/client-eventbridge'));
 
-export const AUDIT_EVENT_SOURCE = 'sundown.audit';
+export { AUDIT_EVENT_SOURCE };
 export const AUDIT_DETAIL_TYPES: Record<AuditRecordType, string> = {
   issued: 'Credential Recorded',
   'revocation-requested': 'Credential Revocation Requested',

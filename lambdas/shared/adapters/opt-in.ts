@@ -11,6 +11,7 @@
  * Decisions are cached for a bounded time (60 s by default): a role tagged or untagged after a function
  * started is seen within that time, not only after the next cold start.
  */
+
 import {
   GetRoleCommand,
   GetUserCommand,
@@ -18,10 +19,11 @@ import {
   NoSuchEntityException,
   type Tag,
 } from '@aws-sdk/client-iam';
+import { OPT_IN_TAG } from '../contract.ts';
 import { type IamArn, isServiceLinkedRole, parseIamArn, sameIamPrincipal } from '../domain/iam-arn.ts';
 
-export const OPT_IN_TAG_KEY = 'sundown:revoke';
-export const OPT_IN_TAG_VALUE = 'enabled';
+export const OPT_IN_TAG_KEY = OPT_IN_TAG.key;
+export const OPT_IN_TAG_VALUE = OPT_IN_TAG.value;
 
 /** How long a decision is reused, by default. */
 export const DEFAULT_OPT_IN_CACHE_TTL_MS = 60_000;

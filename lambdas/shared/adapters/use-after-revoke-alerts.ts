@@ -3,10 +3,13 @@
  * accepts only from Sundown's own roles, so nobody can forge an alert; the catch-all rule into the
  * BusEvents queue excludes that source) and the use-after-revoke SNS topic.
  */
+
 import { type ClientSource, clientOf } from '../clients.ts';
+import { AUDIT_EVENT_SOURCE } from '../contract.ts';
 import { USE_AFTER_REVOKE_DETAIL_TYPE, type UseAfterRevokeDetail } from '../schemas/use-after-revoke.ts';
 
-export const ALERT_EVENT_SOURCE = 'sundown.audit';
+/** Alerts go out with the audit records' source, so one subscription sees both. */
+export const ALERT_EVENT_SOURCE = AUDIT_EVENT_SOURCE;
 
 export interface AlertSink {
   publish(detail: UseAfterRevokeDetail): Promise<void>;
