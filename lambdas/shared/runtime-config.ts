@@ -92,3 +92,27 @@ export function readSealerConfig(env: NodeJS.ProcessEnv = process.env): SealerCo
   }
   return result.data;
 }
+
+/**
+ * The canary's configuration: it reads the registry and the audit trail, puts `Workload Ended` on
+ * Sundown's bus and calls the broker's URL for sessions of its canary role.
+ */
+const CanaryEnvSchema = z.object({
+  SUNDOWN_CREDENTIALS_TABLE: z.string().min(1),
+  SUNDOWN_AUDIT_TABLE: z.string().min(1),
+  SUNDOWN_EVENT_BUS: z.string().min(1),
+  SUNDOWN_CANARY_BROKER_FUNCTION: z.string().min(1),
+  SUNDOWN_CANARY_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/),
+  SUNDOWN_CANARY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600),
+  AWS_REGION: z.string().min(1),
+});
+export type CanaryConfig = z.infer<typeof CanaryEnvSchema>;
+
+export function readCanaryConfig(env: NodeJS.ProcessEnv = process.env): CanaryConfig {
+  const result = CanaryEnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid canary configuration: ${issues}`);
+  }
+  return result.data;
+}
