@@ -13,12 +13,18 @@ import { AUDIT_INDEX } from '../../lambdas/shared/adapters/audit-query.ts';
 import { PROBE_ACTION } from '../../lambdas/shared/adapters/drill-probe.ts';
 import { CANARY_DIMENSIONS, CANARY_METRICS } from '../../lambdas/shared/services/canary.ts';
 import { CANARY_FUNCTION_MARGIN_SECONDS, canaryIntervalSeconds, type SundownConfig } from '../config.ts';
+import { suppressPreflight } from '../preflight/aspect.ts';
 import { BROKER_TRUST_ACTIONS, BROKER_TRUST_SID } from './broker-trust.ts';
 import { targetQueue } from './event-to-queue.ts';
 import { sundownMetric } from './monitoring.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';
 import { OPT_IN_TAG } from './revocation-permissions.ts';
 import { SundownFunction } from './sundown-function.ts';
+
+/** Why preflight's role-chaining finding does not apply to the canary role. */
+export const CHAINING_REASON =
+  "The canary role trusts the broker's role, Sundown's own long-lived service (not an ephemeral workload): " +
+  'every broker-issued session is chained from it, and Sundown itself revokes each canary session it ends.';
 
 export interface RevocationCanaryProps {
   readonly config: SundownConfig['canary'];
@@ -82,6 +88,7 @@ export class RevocationCanary extends Construct {
     });
     Tags.of(this.role).add(OPT_IN_TAG.key, OPT_IN_TAG.value);
     Tags.of(this.role).add('sundown:canary', 'true');
+    suppressPreflight(this.role, [{ id: 'role-chaining-from-workload', reason: CHAINING_REASON }]);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'Probe', actions: [PROBE_ACTION], resources: [this.role.roleArn] }),
     );

@@ -3,9 +3,15 @@
  * `canary.enabled` a schedule -> queue -> function, a canary role trusted only by the broker,
  * least-privilege grants, an alarm on DrillFailed (missing data breaching) and dashboard widgets.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, parseConfig } from '../../lib/config.ts';
+import { CHAINING_REASON, type RevocationCanary } from '../../lib/constructs/canary.ts';
+import { failing, runPreflight } from '../../lib/preflight/engine.ts';
+import { loadInputs } from '../../lib/preflight/input.ts';
 import { iamViolations } from './iam-invariants.ts';
 import {
   buildSundown,
@@ -27,9 +33,7 @@ describe('revocation canary', () => {
   });
 
   const { stack, template } = sundownTemplate(ENABLED);
-  const canary = stack.sundown.node.findChild(
-    'Canary',
-  ) as import('../../lib/constructs/canary.ts').RevocationCanary;
+  const canary = stack.sundown.node.findChild('Canary') as RevocationCanary;
   const fnId = logicalIdOf(canary.fn.fn);
   const fnRoleId = logicalIdOf(canary.fn.role);
   const canaryRoleId = logicalIdOf(canary.role);
@@ -177,6 +181,23 @@ describe('revocation canary', () => {
     expect(JSON.stringify(audit?.Properties.Statement.Condition).includes(canaryFnRole.slice(1, -5))).toBe(
       false,
     );
+  });
+
+  it("passes preflight over Sundown's own stack at every severity (the canary role's chaining suppressed, with its reason)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-canary-'));
+    const file = path.join(dir, 'Sundown.template.json');
+    fs.writeFileSync(file, JSON.stringify(template.toJSON()));
+    const { templates, errors } = loadInputs([file]);
+    const { findings } = runPreflight(templates);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(errors).toEqual([]);
+    expect(failing(findings, 'note')).toEqual([]);
+    expect(findings.filter((f) => f.resource === canaryRoleId)).toEqual([
+      expect.objectContaining({
+        ruleId: 'role-chaining-from-workload',
+        suppressed: { source: 'metadata', reason: CHAINING_REASON },
+      }),
+    ]);
   });
 
   it('is cdk-nag clean with no new acknowledgement', () => {
