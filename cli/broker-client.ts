@@ -3,11 +3,9 @@
  * AWS_IAM), so AWS authenticates the caller and hands the broker the verified principal. The
  * credentials are the standard SDK chain's; only the signature leaves this process.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { postRequest, signLambdaUrlRequest } from '../lambdas/shared/adapters/function-url-client.ts';
 import type { BrokerRequest, BrokerResponse } from '../lambdas/shared/schemas/broker.ts';
-import { signLambdaUrlRequest } from '../local/sigv4.ts';
 import { CliError } from './errors.ts';
 import { type ResolvedTarget, requireOutput } from './target.ts';
 
@@ -29,26 +27,6 @@ export async function brokerUrl(target: ResolvedTarget): Promise<URL> {
   throw new CliError(`the broker ${functionName} has no function URL: redeploy the stack`);
 }
 
-function post(
-  url: URL,
-  headers: Record<string, string>,
-  body: string,
-): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(url, { method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 export async function callBroker(target: ResolvedTarget, request: BrokerRequest): Promise<BrokerResponse> {
   const url = await brokerUrl(target);
   const credentials = await new LambdaClient({}).config.credentials();
@@ -60,7 +38,7 @@ export async function callBroker(target: ResolvedTarget, request: BrokerRequest)
   );
   let res: { status: number; text: string };
   try {
-    res = await post(url, headers, body);
+    res = await postRequest(url, headers, body);
   } catch (err) {
     throw new CliError(`could not reach the broker at ${url.origin}: ${(err as Error).message}`);
   }

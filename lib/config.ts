@@ -14,6 +14,50 @@ const scheduleExpression = z
     message: 'must be an EventBridge schedule expression like rate(5 minutes) or cron(0/10 * * * ? *)',
   });
 
+const CANARY_RATE = /^rate\((\d{1,4}) (minute|minutes|hour|hours)\)$/;
+const MIN_CANARY_INTERVAL_SECONDS = 5 * 60;
+const MAX_CANARY_INTERVAL_SECONDS = 6 * 3600;
+/** What the canary function may take beyond its drill timeout (issuing, audit wait, cold start). */
+export const CANARY_FUNCTION_MARGIN_SECONDS = 60;
+
+/** Seconds between canary runs of a `rate(N minutes|hours)` expression, or undefined for anything else. */
+export function canaryIntervalSeconds(schedule: string): number | undefined {
+  const m = CANARY_RATE.exec(schedule);
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2]?.startsWith('hour') ? 3600 : 60);
+}
+
+const CanarySchema = z
+  .strictObject({
+    /** Deploy the scheduled revocation canary (its function, schedule, role, alarm and widgets). */
+    enabled: z.boolean().default(false),
+    /** How often it runs a drill: `rate(N minutes)` or `rate(N hours)`, 5 minutes to 6 hours. */
+    schedule: z.string().default('rate(15 minutes)'),
+    /** A drill fails when the deny has not arrived this many seconds after the end. */
+    timeoutSeconds: z.number().int().min(10).max(600).default(120),
+  })
+  .superRefine((canary, ctx) => {
+    const seconds = canaryIntervalSeconds(canary.schedule);
+    if (
+      seconds === undefined ||
+      seconds < MIN_CANARY_INTERVAL_SECONDS ||
+      seconds > MAX_CANARY_INTERVAL_SECONDS
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule'],
+        message:
+          'must be rate(N minutes) or rate(N hours), from 5 minutes to 6 hours (the DrillFailed alarm period is twice the interval)',
+      });
+    } else if (seconds < canary.timeoutSeconds + CANARY_FUNCTION_MARGIN_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule'],
+        message: `must leave each drill time to finish: at least timeoutSeconds + ${CANARY_FUNCTION_MARGIN_SECONDS} s between runs`,
+      });
+    }
+  });
+
 /** STS caps a role-chained session (a role session assuming another role) at one hour. */
 export const BROKER_MAX_DURATION_SECONDS = 3600;
 
@@ -116,6 +160,8 @@ export const SundownConfigSchema = z
     auditSealArchive: z.boolean().default(false),
     /** Days each archived seal is locked (COMPLIANCE: nobody, root included, can shorten or delete). */
     auditSealArchiveRetentionDays: z.number().int().min(1).max(36_500).default(400),
+    /** The scheduled revocation canary (issue 18): off by default. */
+    canary: CanarySchema.prefault({}),
   })
   .strict();
 

@@ -18,6 +18,27 @@ export interface MaxSessionHours {
   readonly accessKeySessions?: number;
 }
 
+/** The scheduled revocation canary: a drill every `schedule`, with metrics and an alarm. */
+export interface CanaryProps {
+  /**
+   * Deploy it: a function that runs the revocation drill on a schedule against a canary role the
+   * stack creates (opted in, trusted only by the broker), publishing `TimeToRevoke` and `DrillFailed`.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /**
+   * How often: `rate(N minutes)` or `rate(N hours)`, 5 minutes to 6 hours, and at least
+   * `timeoutSeconds` + 60 s. The `DrillFailed` alarm's period is twice this interval.
+   * @default 'rate(15 minutes)'
+   */
+  readonly schedule?: string;
+  /**
+   * A drill fails when the ended session is not denied this many seconds after its end (10 to 600).
+   * @default 120
+   */
+  readonly timeoutSeconds?: number;
+}
+
 /**
  * Settings of a `Sundown` construct. They are the settings of the CDK context key `sundown` (the
  * README's configuration table) without `stackName`: the app in bin/ passes that context here.
@@ -138,6 +159,11 @@ export interface SundownProps {
    * @default 400
    */
   readonly auditSealArchiveRetentionDays?: number;
+  /**
+   * The scheduled revocation canary (off by default): `{ enabled: true }` deploys it.
+   * @default { enabled: false, schedule: 'rate(15 minutes)', timeoutSeconds: 120 }
+   */
+  readonly canary?: CanaryProps;
 }
 
 /** Compile-time check: the props are exactly the context settings without `stackName`. */

@@ -12,4 +12,4 @@ export { BROKER_TRUST_ACTIONS, trustSundownBroker } from './constructs/broker-tr
 export { OPT_IN_TAG, SUNDOWN_POLICY_PATH } from './constructs/revocation-permissions.ts';
 export { applySundownNag } from './nag.ts';
 export { Sundown, SundownStack, type SundownStackProps } from './stacks/sundown-stack.ts';
-export type { MaxSessionHours, SundownProps } from './sundown-props.ts';
+export type { CanaryProps, MaxSessionHours, SundownProps } from './sundown-props.ts';

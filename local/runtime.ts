@@ -6,6 +6,7 @@
  * resolved to the emulator's physical names.
  */
 import { pathToFileURL } from 'node:url';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -13,6 +14,7 @@ import { applyAwsEnv, awsEnvFor, type Target } from './aws-env.ts';
 import type { DeployedStack } from './deploy.ts';
 import type { FunctionUrlOptions } from './function-url.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
+import { SIMULATOR_NOTE, simulatorProbe } from './simulator-probe.ts';
 import { type Handler, pollOnce } from './sqs-poller.ts';
 import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
 
@@ -95,6 +97,25 @@ function functionUrlAuth(target: Target): FunctionUrlOptions {
   };
 }
 
+/**
+ * A function that probes IAM itself (the revocation canary, lambdas/canary/handler.ts) exports
+ * `withEmulatorProbe`: moto enforces no IAM, so it gets the IAM simulator's probe instead of a real
+ * call (the simulator is a development dependency, loaded here and never bundled into a function),
+ * says so in its reports, and calls function URLs served by this runtime.
+ */
+function emulatorVariant(mod: Record<string, unknown>, lambdaEndpoint: string): Handler | undefined {
+  const make = mod.withEmulatorProbe;
+  if (typeof make !== 'function') return undefined;
+  const iam = new IAMClient({});
+  return make({
+    probe: (roleName: string) => simulatorProbe(iam, roleName),
+    evaluation: 'simulator',
+    note: SIMULATOR_NOTE,
+    functionUrl: (functionName: string) =>
+      new URL(`/lambda-url/${encodeURIComponent(functionName)}/`, lambdaEndpoint),
+  }) as Handler;
+}
+
 export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
   const { target, stack } = options;
   applyAwsEnv(target);
@@ -112,14 +133,6 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   }
 
   const handlers = new Map<string, Handler>();
-  for (const fn of model.functions) {
-    const mod = (await import(pathToFileURL(fn.codeFile).href)) as Record<string, unknown>;
-    const handler = mod[fn.exportName];
-    if (typeof handler !== 'function')
-      throw new RuntimeError(`${fn.codeFile} does not export ${fn.exportName}`);
-    handlers.set(fn.logicalId, handler as Handler);
-  }
-
   const invokeServer = await startInvokeServer(
     model.functions,
     (fn) => handlers.get(fn.logicalId) as Handler,
@@ -127,6 +140,13 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     target.accountId,
     functionUrlAuth(target),
   );
+  for (const fn of model.functions) {
+    const mod = (await import(pathToFileURL(fn.codeFile).href)) as Record<string, unknown>;
+    const handler = mod[fn.exportName];
+    if (typeof handler !== 'function')
+      throw new RuntimeError(`${fn.codeFile} does not export ${fn.exportName}`);
+    handlers.set(fn.logicalId, emulatorVariant(mod, invokeServer.endpoint) ?? (handler as Handler));
+  }
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };
   let running = true;

@@ -1,77 +1,21 @@
 /**
- * SigV4 for Lambda Function URL requests, on the AWS SDK's own signer: `sundown issue` signs with it,
- * and the local runtime reads (and, where it knows the secret, re-computes) the signature the way
- * Lambda does before it builds `requestContext.authorizer.iam`.
+ * SigV4 for Lambda Function URL requests: the local runtime reads (and, where it knows the secret,
+ * re-computes) the signature the way Lambda does before it builds `requestContext.authorizer.iam`.
+ * The signer itself is in lambdas/shared/adapters/function-url-client.ts, shared with `sundown issue`
+ * and the canary function.
  */
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  type PlainRequest,
+  type SigningCredentials,
+  signLambdaUrlRequest,
+} from '../lambdas/shared/adapters/function-url-client.ts';
 
-type Data = string | ArrayBuffer | ArrayBufferView;
-
-function bytes(data: Data): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** SHA-256 / HMAC-SHA-256 from node:crypto in the shape the signer expects. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: Data) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
-  }
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-export interface SigningCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface PlainRequest {
-  method: string;
-  url: URL;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Signs a request for service `lambda` (what Function URLs with AuthType AWS_IAM verify). */
-export async function signLambdaUrlRequest(
-  request: PlainRequest,
-  credentials: SigningCredentials,
-  region: string,
-  signingDate?: Date,
-): Promise<Record<string, string>> {
-  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: NodeSha256 });
-  const query: Record<string, string> = {};
-  for (const [key, value] of request.url.searchParams) query[key] = value;
-  const signed = await signer.sign(
-    {
-      method: request.method,
-      protocol: request.url.protocol,
-      hostname: request.url.hostname,
-      ...(request.url.port ? { port: Number(request.url.port) } : {}),
-      path: request.url.pathname,
-      query,
-      headers: { ...request.headers, host: request.url.host },
-      body: request.body,
-    },
-    signingDate ? { signingDate } : {},
-  );
-  return signed.headers as Record<string, string>;
-}
+export {
+  type PlainRequest,
+  type SigningCredentials,
+  signLambdaUrlRequest,
+} from '../lambdas/shared/adapters/function-url-client.ts';
 
 export interface ParsedAuthorization {
   accessKeyId: string;

@@ -34,8 +34,9 @@ export function bundleLambdas(outDir = path.join(ROOT, 'dist', 'assets')): Built
   const assembly = mkdtempSync(path.join(tmpdir(), 'sundown-build-'));
   try {
     const app = new App({ outdir: assembly });
+    // The canary on (it is off by default): its function is prebundled too, for consumers who enable it.
     const stack = new SundownStack(app, 'Sundown', {
-      config: parseConfig({}),
+      config: parseConfig({ canary: { enabled: true } }),
       env: { account: '123456789012', region: 'us-east-1' },
     });
     app.synth();

@@ -1,5 +1,5 @@
 /**
- * `sundown drill`: a revocation drill against a deployed or local stack (see cli/drill/run.ts).
+ * `sundown drill`: a revocation drill against a deployed or local stack (see lambdas/shared/services/drill.ts).
  * Creates a throwaway opted-in role (or uses `--role`), issues two sessions of it through the
  * broker, ends one workload and measures the time until its session is denied, checks the other
  * session still works and the audit chain is complete. Exit 1 when any check fails. Secret parts of
@@ -10,6 +10,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
+import { type DrillReport, type DrillSession, runDrill } from '../../lambdas/shared/services/drill.ts';
 import { cliDeps } from '../deps.ts';
 import {
   awsProbe,
@@ -18,7 +19,6 @@ import {
   SIMULATOR_NOTE,
   simulatorProbe,
 } from '../drill/probes.ts';
-import { type DrillReport, type DrillSession, runDrill } from '../drill/run.ts';
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';
 import { type CommonOptions, requireOutput, resolveTarget, withTargetOptions } from '../target.ts';

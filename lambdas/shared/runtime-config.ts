@@ -115,6 +115,25 @@ export function readSealerConfig(env: NodeJS.ProcessEnv = process.env): SealerCo
 }
 
 /**
+ * The canary's configuration: it reads the registry and the audit trail, puts `Workload Ended` on
+ * Sundown's bus and calls the broker's URL for sessions of its canary role.
+ */
+const CanaryEnvSchema = z.object({
+  SUNDOWN_CREDENTIALS_TABLE: z.string().min(1),
+  SUNDOWN_AUDIT_TABLE: z.string().min(1),
+  SUNDOWN_EVENT_BUS: z.string().min(1),
+  SUNDOWN_CANARY_BROKER_FUNCTION: z.string().min(1),
+  SUNDOWN_CANARY_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/),
+  SUNDOWN_CANARY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600),
+  AWS_REGION: z.string().min(1),
+});
+export type CanaryConfig = z.infer<typeof CanaryEnvSchema>;
+
+export function readCanaryConfig(env: NodeJS.ProcessEnv = process.env): CanaryConfig {
+  return readEnv(CanaryEnvSchema, env, 'canary');
+}
+
+/**
  * The environment each function (by its `lambdas/<dir>`) reads: the stack must set every variable
  * its schema requires and no SUNDOWN_ variable it does not read (test/infra/function-environments.test.ts).
  */
@@ -126,4 +145,5 @@ export const FUNCTION_ENVIRONMENTS: Record<string, z.ZodObject> = {
   broker: BrokerEnvSchema,
   'use-after-revoke': UseAfterRevokeEnvSchema,
   'audit-sealer': SealerEnvSchema,
+  canary: CanaryEnvSchema,
 };

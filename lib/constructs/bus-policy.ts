@@ -11,6 +11,11 @@ export interface BusPolicyProps {
    * principal of this account whose IAM policies allow events:PutEvents.
    */
   readonly publishers: readonly string[];
+  /**
+   * Sundown's own roles that put `sundown` requests (the canary ends its workloads): allowed past
+   * the `publishers` restriction, never to publish audit events.
+   */
+  readonly requesters?: readonly iam.IRole[];
 }
 
 /**
@@ -53,7 +58,15 @@ export class BusPolicy extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['events:PutEvents'],
           resources: [props.bus.eventBusArn],
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...props.publishers, ...roleArns] } },
+          conditions: {
+            ArnNotEquals: {
+              'aws:PrincipalArn': [
+                ...props.publishers,
+                ...roleArns,
+                ...(props.requesters ?? []).map((r) => r.roleArn),
+              ],
+            },
+          },
         }),
         new iam.PolicyStatement({
           sid: 'AllowConfiguredPublishers',

@@ -9,6 +9,7 @@ import { AuditSealing } from '../constructs/audit-sealing.ts';
 import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
 import { addBrokerUrl } from '../constructs/broker-url.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
+import { RevocationCanary } from '../constructs/canary.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
 import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
@@ -318,6 +319,27 @@ export class Sundown extends Construct {
     new CfnOutput(this, 'UseAfterRevokeDlqUrl', { value: useAfterRevoke.queue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'UseAfterRevokeTopicArn', { value: useAfterRevoke.topic.topicArn });
 
+    // The scheduled revocation canary (issue 18), only when enabled: nothing of it exists otherwise.
+    const canary = config.canary.enabled
+      ? new RevocationCanary(this, 'Canary', {
+          config: config.canary,
+          encryptionKey: key,
+          bus,
+          deliveryDlq,
+          credentials: tables.credentials,
+          audit: tables.audit,
+          broker: broker.fn,
+          brokerRole: broker.role,
+          alarmTopic: monitoring.topic,
+          dashboard: monitoring.dashboard,
+        })
+      : undefined;
+    if (canary) {
+      new CfnOutput(this, 'CanaryFunctionName', { value: canary.fn.fn.functionName });
+      new CfnOutput(this, 'CanaryRoleArn', { value: canary.role.roleArn });
+      new CfnOutput(this, 'CanaryTicksDlqUrl', { value: canary.ticks.deadLetterQueue.queueUrl });
+    }
+
     // Last: the bus policy names every role that publishes audit events.
     new BusPolicy(this, 'BusPolicy', {
       bus,
@@ -330,6 +352,7 @@ export class Sundown extends Construct {
         useAfterRevoke.fn.role,
       ],
       publishers: config.eventPublishers,
+      ...(canary ? { requesters: [canary.fn.role] } : {}),
     });
     // --- End of operations. ---
   }

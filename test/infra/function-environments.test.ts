@@ -29,6 +29,7 @@ describe.each([
     'a stack with every optional setting',
     {
       auditSealArchive: true,
+      canary: { enabled: true },
       dryRun: true,
       stoppedEndsWorkload: true,
       allowlist: ['/workloads/'],
@@ -42,7 +43,12 @@ describe.each([
 
   it('finds every function, each with a declared environment', () => {
     expect(fns.map((f) => f.dir).sort()).toEqual(
-      expect.arrayContaining(['broker', 'revoker', 'workload-ended']),
+      expect.arrayContaining([
+        'broker',
+        'revoker',
+        'workload-ended',
+        ...('canary' in config ? ['canary'] : []),
+      ]),
     );
     for (const f of fns) expect(Object.keys(FUNCTION_ENVIRONMENTS), f.dir).toContain(f.dir);
   });
@@ -52,7 +58,10 @@ describe.each([
       const schema = FUNCTION_ENVIRONMENTS[dir];
       if (!schema) continue;
       const read = Object.keys(schema.shape);
-      const required = read.filter((k) => !schema.shape[k]?.safeParse(undefined).success);
+      // AWS_REGION and the like are set by Lambda itself.
+      const required = read.filter(
+        (k) => k.startsWith('SUNDOWN_') && !schema.shape[k]?.safeParse(undefined).success,
+      );
       const set = Object.keys(variables).filter((k) => k.startsWith('SUNDOWN_'));
       expect(
         set.filter((k) => !read.includes(k)),

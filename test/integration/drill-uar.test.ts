@@ -1,16 +1,28 @@
 /**
  * Issue 18: `sundown drill` end to end against the local stack (time-to-deny, the live session
- * spared, the audit chain; and exit 1 when the revoker is stopped), and use-after-revoke: CloudTrail
+ * spared, the audit chain; and exit 1 when the revoker is stopped), use-after-revoke (CloudTrail
  * access-denied events replayed on the default bus for a revoked and a never-revoked session, and a
- * malformed one. One deployment for every case.
+ * malformed one), and the scheduled revocation canary (`canary.enabled`: run as its schedule runs it
+ * and by Invoke, with the IAM simulator the local runtime hands it). One deployment for every case:
+ * the stack is deployed with the canary on, which the other cases do not notice.
  */
+import { readFileSync } from 'node:fs';
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localWorkdir, runCli } from './cli.ts';
 import { deploySundown, type Sundown } from './harness.ts';
 import { capturedOutput } from './log-scan.setup.ts';
+
+/** A short drill timeout, so the failing canary run below stays cheap. */
+const CANARY_CONFIG = { canary: { enabled: true, schedule: 'rate(5 minutes)', timeoutSeconds: 10 } };
 
 let sd: Sundown;
 let cwd: string;
@@ -18,7 +30,7 @@ let cwd: string;
 beforeAll(async () => {
   // Metrics on (embedded metric format lines in the captured output): the alert's datapoint is checked.
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  sd = await deploySundown();
+  sd = await deploySundown({ config: CANARY_CONFIG });
   cwd = localWorkdir(sd);
 }, 300_000);
 afterAll(async () => {
@@ -217,5 +229,84 @@ describe('a drill with the revoker stopped, then use-after-revoke on its session
     expect(timeline.code).toBe(0);
     const t = JSON.parse(timeline.stdout) as { events: { type: string }[] };
     expect(t.events.map((e) => e.type)).toContain('use-after-revoke');
+  }, 180_000);
+});
+
+interface CanaryJson extends Omit<DrillJson, 'roleCreated' | 'roleDeleted' | 'roleArn'> {
+  evaluation: string;
+}
+
+describe('the scheduled revocation canary', () => {
+  const emf = (metric: string, value: number) =>
+    capturedOutput().filter(
+      (line) =>
+        line.includes('"source":"canary"') && new RegExp(`"${metric}":\\s*\\[?${value}\\b`).test(line),
+    );
+  const invokeCanary = async (): Promise<CanaryJson> => {
+    const lambda = new LambdaClient({ endpoint: sd.runtime.lambdaEndpoint, region: sd.target.region });
+    const res = await lambda.send(
+      new InvokeCommand({ FunctionName: sd.outputs.CanaryFunctionName, Payload: Buffer.from('{}') }),
+    );
+    expect(res.FunctionError).toBeUndefined();
+    const text = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
+    expect(text).not.toMatch(SECRET_KEYS);
+    return JSON.parse(text) as CanaryJson;
+  };
+
+  it('is bundled without the IAM simulator (the local runtime injects it)', () => {
+    const code = readFileSync(sd.runtime.functionFor('Canary').codeFile, 'utf8');
+    expect(code).toContain('withEmulatorProbe');
+    expect(code).not.toMatch(/cloud-copilot|iam-simulate|runSimulation/);
+  });
+
+  it('runs a drill on a schedule tick: broker URL, end, simulated probe; TimeToRevoke and DrillFailed 0', async () => {
+    const fn = sd.runtime.functionFor('Canary');
+    const source = sd.runtime.model.eventSources.find((e) => e.functionLogicalId === fn.logicalId);
+    const before = { ok: emf('DrillFailed', 0).length, time: emf('TimeToRevoke', 0).length };
+    await sd.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: source?.queueUrl,
+        MessageBody: JSON.stringify({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }),
+      }),
+    );
+    await sd.drain(120_000);
+    expect(emf('DrillFailed', 0).length).toBe(before.ok + 1);
+    const times = capturedOutput().filter(
+      (l) => l.includes('"source":"canary"') && l.includes('"TimeToRevoke"'),
+    );
+    expect(times.length).toBeGreaterThan(0);
+    expect(times.at(-1)).toMatch(/"Unit":"Milliseconds"/);
+    expect(capturedOutput().join('\n')).not.toMatch(SECRET_KEYS);
+    await sd.assertQuiet();
+  }, 180_000);
+
+  it('answers an Invoke with its report: the simulator said, the broker recorded the canary and its reason', async () => {
+    const report = await invokeCanary();
+    expect(report.ok).toBe(true);
+    expect(report.evaluation).toBe('simulator');
+    expect(report.note).toBe('evaluated locally with an IAM policy simulator; moto does not enforce IAM');
+    expect(report.timeToDenyMs).toBeGreaterThan(0);
+    expect(report.liveSessionAllowed).toBe(true);
+    expect(report.audit.complete).toBe(true);
+    const issued = await sd.registry.get(report.endedWorkload.credentialId);
+    expect(issued?.roleArn).toBe(sd.outputs.CanaryRoleArn);
+    expect(issued?.requestReason).toMatch(/^sundown canary: /);
+    expect(issued?.status).toBe('revoked');
+    await sd.assertQuiet();
+  }, 180_000);
+
+  it('publishes DrillFailed 1 when the deny does not arrive in time (revoker stopped)', async () => {
+    const failedBefore = emf('DrillFailed', 1).length;
+    sd.runtime.setConsumerEnabled('Revoker', false);
+    let report: CanaryJson;
+    try {
+      report = await invokeCanary();
+    } finally {
+      sd.runtime.setConsumerEnabled('Revoker', true);
+    }
+    expect(report.ok).toBe(false);
+    expect(report.failure).toMatch(/was not denied within 10 s/);
+    expect(emf('DrillFailed', 1).length).toBe(failedBefore + 1);
+    await sd.assertQuiet({ expectedErrors: [/revocation canary: drill FAILED/] });
   }, 180_000);
 });

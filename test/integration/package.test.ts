@@ -105,7 +105,7 @@ describe('the npm package [slow]', () => {
     expect(files).toEqual(
       expect.arrayContaining(['dist/lib/sundown.js', 'dist/lib/sundown.d.ts', 'dist/cli/main.js']),
     );
-    for (const fn of ['broker', 'revoker', 'sweeper', 'workload-ended', 'workload-started']) {
+    for (const fn of ['broker', 'canary', 'revoker', 'sweeper', 'workload-ended', 'workload-started']) {
       expect(files).toContain(`dist/assets/${fn}/index.mjs`);
     }
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

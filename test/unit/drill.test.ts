@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chainComplete, type DrillDeps, type DrillSession, runDrill } from '../../cli/drill/run.ts';
+import {
+  chainComplete,
+  type DrillDeps,
+  type DrillSession,
+  runDrill,
+} from '../../lambdas/shared/services/drill.ts';
 
 function session(workloadId: string): DrillSession {
   return {
