@@ -123,12 +123,22 @@ export async function deployStack(options: DeployOptions): Promise<DeployedStack
     env,
     options.log,
   );
+  return describeDeployment(target, assembly, stackName);
+}
+
+/** A stack already deployed from `assembly` into `target`: its outputs (read from the target) and template. */
+export async function describeDeployment(
+  target: Target,
+  assembly: string,
+  stackName: string,
+): Promise<DeployedStack> {
   const cfn = new CloudFormationClient({ endpoint: target.endpoint, region: target.region });
   const described = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs: Record<string, string> = {};
   for (const o of described.Stacks?.[0]?.Outputs ?? []) {
     if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
   }
+  const templateFile = path.join(assembly, `${stackName}.template.json`);
   const template = JSON.parse(await readFile(templateFile, 'utf8')) as CfnTemplate;
   return { stackName, outputs, cloudAssemblyDir: assembly, template };
 }

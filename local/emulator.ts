@@ -30,6 +30,8 @@ export interface StartEmulatorOptions {
   /** Seconds to wait for the server to answer. */
   readyTimeoutSeconds?: number;
   python?: string;
+  /** Serve `forkEmulator` requests: copies of this emulator's state (see local/moto_fork.py). */
+  forkable?: boolean;
 }
 
 export class EmulatorError extends Error {}
@@ -69,30 +71,43 @@ export function ensureMoto(python = process.env.SUNDOWN_PYTHON ?? 'python3'): vo
 }
 
 const running = new Set<ChildProcess>();
+/** Forked copies (forkEmulator): children of the original emulator, not of this process. */
+const forked = new Set<number>();
 let hooksInstalled = false;
 
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', () => {
+  const killAll = () => {
     for (const child of running) child.kill('SIGKILL');
-  });
+    for (const pid of forked) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      for (const child of running) child.kill('SIGKILL');
+      killAll();
       // Only exit ourselves when nobody else handles the signal (the CLI does).
       if (process.listenerCount(signal) === 0) process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   }
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutSeconds: number): Promise<void> {
+async function waitUntilReady(
+  endpoint: string,
+  exited: () => string | undefined,
+  timeoutSeconds: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastError = '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new EmulatorError(`the emulator exited with code ${child.exitCode} before it answered`);
-    }
+    const exit = exited();
+    if (exit !== undefined) throw new EmulatorError(`the emulator exited ${exit} before it answered`);
     try {
       const res = await fetch(`${endpoint}/moto-api/data.json`);
       if (res.ok) return;
@@ -112,7 +127,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   ensureMoto(python);
   const port = options.port ?? (await freePort());
   const endpoint = `http://localhost:${port}`;
-  const child = spawn(python, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+  const args = [LAUNCHER, '-H', '127.0.0.1', '-p', String(port), ...(options.forkable ? ['--forkable'] : [])];
+  const child = spawn(python, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, SUNDOWN_PARENT_PID: String(process.pid) },
   });
@@ -124,7 +140,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   installExitHooks();
   child.once('exit', () => running.delete(child));
   try {
-    await waitUntilReady(endpoint, child, options.readyTimeoutSeconds ?? 120);
+    const exited = () => (child.exitCode === null ? undefined : `with code ${child.exitCode}`);
+    await waitUntilReady(endpoint, exited, options.readyTimeoutSeconds ?? 120);
   } catch (err) {
     child.kill('SIGKILL');
     const tail = stderr.trim().split('\n').slice(-3).join(' | ');
@@ -133,10 +150,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   return {
     endpoint,
     port,
-    async reset() {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!res.ok) throw new EmulatorError(`resetting the emulator failed with HTTP ${res.status}`);
-    },
+    reset: () => reset(endpoint),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -144,6 +158,56 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
+    },
+  };
+}
+
+async function reset(endpoint: string): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  if (!res.ok) throw new EmulatorError(`resetting the emulator failed with HTTP ${res.status}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A copy of a running emulator started with `forkable`, in a process of its own on its own port:
+ * everything the original holds now (a deployed stack, say), nothing it does later. Stopping the
+ * copy leaves the original running; the copy exits by itself when this process dies.
+ */
+export async function forkEmulator(from: string): Promise<Emulator> {
+  const res = await fetch(`${from}/_sundown/fork`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ parentPid: process.pid }),
+  });
+  if (!res.ok) {
+    throw new EmulatorError(
+      `forking the emulator at ${from} failed with HTTP ${res.status}: ${await res.text()}`,
+    );
+  }
+  // The copy listens before the original answers (requests wait in its backlog): it is ready now.
+  const { pid, port } = (await res.json()) as { pid: number; port: number };
+  forked.add(pid);
+  installExitHooks();
+  return {
+    endpoint: `http://localhost:${port}`,
+    port,
+    reset: () => reset(`http://localhost:${port}`),
+    async stop() {
+      if (alive(pid)) {
+        process.kill(pid, 'SIGTERM');
+        const deadline = Date.now() + 3000;
+        while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+      forked.delete(pid);
     },
   };
 }

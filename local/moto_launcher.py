@@ -195,7 +195,8 @@ def serialize_requests() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    lock = threading.RLock()
+    global REQUEST_LOCK
+    lock = REQUEST_LOCK = threading.RLock()
     original = DomainDispatcherApplication.__call__
 
     import moto_profile  # local/, on sys.path (see main)
@@ -285,11 +286,19 @@ PATCHES = [
 ]
 
 
+REQUEST_LOCK = None  # serialize_requests' lock
+
+
 def main(argv: list[str]) -> None:
-    # This folder's modules (moto_speedups, moto_profile) are imported by name.
+    # This folder's modules (moto_speedups, moto_profile, moto_fork) are imported by name.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     for patch in PATCHES:
         patch()
+    if "--forkable" in argv:  # copies of this emulator on request: see moto_fork.py
+        argv = [a for a in argv if a != "--forkable"]
+        import moto_fork
+
+        moto_fork.install(REQUEST_LOCK, exit_with_parent)
     # Pure speed-ups (no API result changes): see moto_speedups.py.
     import moto_speedups
 

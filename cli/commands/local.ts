@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
 import { DEMO_HEADING, demoVerdict, runDemo } from '../../local/demo.ts';
-import { deployStack, PROJECT_ROOT } from '../../local/deploy.ts';
+import { deployStack, PROJECT_ROOT, synthesize } from '../../local/deploy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
 import { CliError } from '../errors.ts';
@@ -83,6 +83,15 @@ async function runLocal(opts: LocalOptions): Promise<number> {
   }
   let emulator: Emulator | undefined;
   const stopEmulator = async () => emulator?.stop();
+  // Synthesis needs no endpoint (only the account and region): it runs while the emulator starts.
+  const log = opts.verbose ? say : undefined;
+  const synthTarget = {
+    endpoint: opts.endpoint ?? 'http://localhost',
+    region: opts.region,
+    accountId: LOCAL_ACCOUNT,
+  };
+  const assembly = synthesize({ target: synthTarget, log });
+  assembly.catch(() => undefined); // awaited below (or settled before an error is reported)
   try {
     if (opts.endpoint) {
       try {
@@ -101,7 +110,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
     };
     applyAwsEnv(target);
     say(LOCAL_TEXT.deploying(target.endpoint, target.region));
-    const stack = await deployStack({ target, log: opts.verbose ? say : undefined });
+    const stack = await deployStack({ target, cloudAssemblyDir: await assembly, log });
     const runtime = await startLocalRuntime({
       target,
       stack,
@@ -151,6 +160,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
     return 0;
   } catch (err) {
     await stopEmulator();
+    await assembly.catch(() => undefined); // no cdk process left running behind a failure
     throw err;
   }
 }

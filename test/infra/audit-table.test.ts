@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { AUDIT_NEVER_ACTIONS, AUDIT_WRITER_ONLY_ACTIONS } from '../../lib/constructs/data-tables.ts';
 import { SundownStack } from '../../lib/stacks/sundown-stack.ts';
+import { TEST_APP_PROPS } from './support.ts';
 
 const ACCOUNT = '123456789012';
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/Sundown-DataAuditE4D9F575-1ABCDEFGHIJK`;
@@ -30,7 +31,7 @@ let auditId: string;
 let statements: Statement[];
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App(TEST_APP_PROPS);
   const stack = new SundownStack(app, 'Sundown', {
     config: parseConfig(undefined),
     env: { account: ACCOUNT, region: 'us-east-1' },

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { trustSundownBroker } from '../../lib/constructs/broker-trust.ts';
 import { SundownStack } from '../../lib/stacks/sundown-stack.ts';
-import { ACCOUNT, logicalIdOf, REGION } from './support.ts';
+import { ACCOUNT, logicalIdOf, REGION, TEST_APP_PROPS } from './support.ts';
 
 const BROKER_ARN = `arn:aws:iam::${ACCOUNT}:role/Sundown-BrokerFunctionServiceRole-ABC123`;
 
@@ -48,7 +48,7 @@ describe('trustSundownBroker', () => {
   });
 
   it("trusts a Sundown stack's broker role across stacks of one app (an export, not a copied ARN)", () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App(TEST_APP_PROPS);
     const env = { account: ACCOUNT, region: REGION };
     const sundown = new SundownStack(app, 'Sundown', { config: parseConfig({}), env });
     const workloads = new Stack(app, 'Workloads', { env });

@@ -3,7 +3,7 @@
  * unacknowledged, every acknowledgement has its reason, and a non-compliant
  * change is reported (so these tests can fail).
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it, vi } from 'vitest';
@@ -11,7 +11,7 @@ import { parseConfig, parseSundownProps } from '../../lib/config.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
 import { applySundownNag } from '../../lib/nag.ts';
 import { SundownStack } from '../../lib/stacks/sundown-stack.ts';
-import { ACCOUNT, buildSundown, REGION, synthNagFindings } from './support.ts';
+import { ACCOUNT, buildSundown, REGION, synthNagFindings, TEST_APP_PROPS } from './support.ts';
 
 // The Sundown construct validates its props itself; one test below lets an invalid value through.
 vi.mock('../../lib/config.ts', async (importOriginal) => {
@@ -40,15 +40,15 @@ interface Acknowledgement {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it('leaves no unacknowledged finding (error or warning) on the default app', () => {
-    const { app } = buildSundown({}, { nag: true });
+  it('leaves no unacknowledged finding (error or warning) on the default app, nor a CloudFormation validation finding', () => {
+    const { app } = buildSundown({}, { nag: true, cfnValidation: true });
     const { findings, error } = synthNagFindings(app);
     expect(findings).toEqual([]);
     expect(error).toBeUndefined();
   }, 60_000);
 
   it('leaves no unacknowledged finding with allowlist, CAs, broker callers, stoppedEndsWorkload and the seal archive set', () => {
-    const { app } = buildSundown(CONFIGURED, { nag: true });
+    const { app } = buildSundown(CONFIGURED, { nag: true, cfnValidation: true });
     expect(synthNagFindings(app).findings).toEqual([]);
   }, 60_000);
 
@@ -114,6 +114,16 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
   }, 60_000);
 
+  it("reports CDK's CloudFormation validation findings where it is on (so the tests above can fail on one)", () => {
+    const app = new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: true });
+    const queue = new sqs.CfnQueue(new Stack(app, 'Other'), 'Invalid', { messageRetentionPeriod: 10 });
+    queue.addPropertyOverride('NoSuchProperty', 1);
+
+    const { findings } = synthNagFindings(app);
+
+    expect(findings.filter((f) => f.paths.includes('Other/Invalid')).length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it('fails synthesis on an allowlist of "/" (every role and user, without the tag)', () => {
     // The configuration schema refuses "/" outright ...
     expect(() => buildSundown({ allowlist: ['/'] })).toThrow(/"\/" alone would opt in every principal/);
@@ -122,7 +132,7 @@ describe('cdk-nag AwsSolutions', () => {
       const { stackName: _, ...settings } = parseConfig({});
       return { ...settings, allowlist: ['/'] };
     });
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App(TEST_APP_PROPS);
     new SundownStack(app, 'Sundown', {
       config: { ...parseConfig({}), allowlist: ['/'] },
       env: { account: ACCOUNT, region: REGION },

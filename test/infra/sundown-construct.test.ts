@@ -7,13 +7,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { applySundownNag, Sundown, trustSundownBroker } from '../../lib/sundown.ts';
-import { ACCOUNT, REGION, synthNagFindings } from './support.ts';
+import { ACCOUNT, REGION, synthNagFindings, TEST_APP_PROPS } from './support.ts';
 
 const env = { account: ACCOUNT, region: REGION };
 
 describe('Sundown construct', () => {
   it('builds the seven functions and the trigger rules inside any stack, named after that stack', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App(TEST_APP_PROPS);
     const stack = new Stack(app, 'Platform', { env });
 
     const sundown = new Sundown(stack, 'Sundown', { cloudTrail: 'existing', dryRun: true });
@@ -32,8 +32,8 @@ describe('Sundown construct', () => {
     );
   });
 
-  it('passes cdk-nag with the trust of a consumer role added', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  it("passes cdk-nag (and CDK's CloudFormation validation) with the trust of a consumer role added", () => {
+    const app = new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: true });
     const stack = new Stack(app, 'Platform', { env });
     const sundown = new Sundown(stack, 'Sundown');
     const workers = new iam.Role(stack, 'Workers', {

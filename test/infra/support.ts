@@ -21,15 +21,23 @@ export interface BuiltSundown {
 }
 
 /**
- * Sundown's stack as bin/app.ts builds it (`config` is the `sundown` context
- * value). Asset bundling is skipped: no assertion looks inside the handler code,
- * and `cdk synth` plus the integration tests bundle the real thing.
+ * App properties for the assertion tests. Asset bundling is skipped: no assertion looks inside the
+ * handler code, and `cdk synth` plus the integration tests bundle the real thing. CDK's built-in
+ * CloudFormation validation is off (it compiles a WASM rule engine per test file, ~10 s, and
+ * re-validates on every synth, ~3 s, while the assertions read the template): the nag tests turn it
+ * on (`cfnValidation`) and fail on any finding it reports, and show that it reports one.
  */
+export const TEST_APP_PROPS = {
+  context: { 'aws:cdk:bundling-stacks': [] },
+  builtinCloudFormationValidation: false,
+} as const;
+
+/** Sundown's stack as bin/app.ts builds it (`config` is the `sundown` context value). */
 export function buildSundown(
   config: Record<string, unknown> = {},
-  options: { nag?: boolean } = {},
+  options: { nag?: boolean; cfnValidation?: boolean } = {},
 ): BuiltSundown {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: options.cfnValidation ?? false });
   const stack = new SundownStack(app, 'Sundown', {
     config: parseConfig(config),
     env: { account: ACCOUNT, region: REGION },

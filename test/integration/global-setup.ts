@@ -1,28 +1,67 @@
 /**
- * Synthesizes the real CDK app once for all integration test files; each file
- * then deploys that cloud assembly into its own fresh emulator.
+ * Synthesizes the real CDK app once for all integration test files and deploys it, with the real
+ * CDK CLI, into one emulator started `forkable`. Each test file then gets its own fork of that
+ * emulator (harness.ts): a separate moto process on its own port, holding the deployed stack and
+ * nothing else, exactly as if the file had deployed the same cloud assembly into a fresh emulator
+ * itself, without paying for moto's start, `cdk bootstrap` and `cdk deploy` once per file.
  */
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../local/aws-env.ts';
-import { PROJECT_ROOT, synthesize } from '../../local/deploy.ts';
+import { awsEnvFor, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
+import { deployStack, PROJECT_ROOT, synthesize } from '../../local/deploy.ts';
+import { startEmulator } from '../../local/emulator.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     assemblyDir: string;
+    /** The emulator holding the deployed default stack; test files fork it, never use it directly. */
+    deployment: { endpoint: string; stackName: string };
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // One folder per run: several test runs may synthesize at the same time.
   const outDir = path.join(PROJECT_ROOT, 'cdk.out', `test-assembly-${process.pid}`);
-  await synthesize({
-    target: { endpoint: 'http://localhost:1', region: LOCAL_REGION, accountId: LOCAL_ACCOUNT },
-    outDir,
-  });
-  project.provide('assemblyDir', outDir);
+  const [, emulator] = await Promise.all([
+    synthesize({
+      target: { endpoint: 'http://localhost:1', region: LOCAL_REGION, accountId: LOCAL_ACCOUNT },
+      outDir,
+    }),
+    startEmulator({ forkable: true }),
+  ]);
+  try {
+    const target = { endpoint: emulator.endpoint, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT };
+    const stack = await withAwsEnv(target, () => deployStack({ target, cloudAssemblyDir: outDir }));
+    project.provide('assemblyDir', outDir);
+    project.provide('deployment', { endpoint: emulator.endpoint, stackName: stack.stackName });
+  } catch (err) {
+    await emulator.stop();
+    throw err;
+  }
   return async () => {
+    await emulator.stop();
     await rm(outDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * Runs `fn` with the SDK environment of `target` (the deploy reads it, as in `sundown local`), then
+ * restores this process's environment: the unit project's workers must not inherit an endpoint.
+ */
+async function withAwsEnv<T>(target: Target, fn: () => Promise<T>): Promise<T> {
+  const env = { ...awsEnvFor(target), AWS_PROFILE: undefined, AWS_SESSION_TOKEN: undefined };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  assign(env);
+  try {
+    return await fn();
+  } finally {
+    assign(saved);
+  }
 }

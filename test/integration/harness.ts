@@ -1,7 +1,8 @@
 /**
- * One deployed Sundown per test file: a fresh moto server, the synthesized
- * stack deployed through the real CDK CLI, and the handlers running in
- * process with Lambda's SQS semantics. Every test drives real API calls.
+ * One deployed Sundown per test file: its own moto server holding the synthesized
+ * stack deployed through the real CDK CLI (a fork of the emulator the global setup
+ * deployed it into), and the handlers running in process with Lambda's SQS
+ * semantics. Every test drives real API calls.
  *
  * Tests tell the truth: `stop()` (and `assertQuiet()` wherever a test calls it)
  * fails unless every DLQ is empty and no handler logged an error, other than
@@ -20,8 +21,8 @@ import { inject } from 'vitest';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
 import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
-import { type DeployedStack, deployStack, synthesize } from '../../local/deploy.ts';
-import { type Emulator, startEmulator } from '../../local/emulator.ts';
+import { type DeployedStack, deployStack, describeDeployment, synthesize } from '../../local/deploy.ts';
+import { type Emulator, forkEmulator, startEmulator } from '../../local/emulator.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
 import { capturedOutput, handlerErrorLines, RUNTIME_ERROR_PREFIX } from './log-scan.setup.ts';
 
@@ -163,19 +164,31 @@ export interface DeployOptions {
   config?: Record<string, unknown>;
 }
 
+/**
+ * A deployed Sundown of this test file's own. The default configuration is a fork of the emulator
+ * the global setup deployed the synthesized stack into (a process of its own, with its own state:
+ * nothing another file does reaches it); a `config` is synthesized and deployed into a fresh
+ * emulator.
+ */
 export async function deploySundown(options: DeployOptions = {}): Promise<Sundown> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const emulator = await startEmulator();
+  const deployed = options.config ? undefined : inject('deployment');
+  const emulator = deployed ? await forkEmulator(deployed.endpoint) : await startEmulator();
   const target: Target = { endpoint: emulator.endpoint, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT };
   applyAwsEnv(target);
   try {
-    const context = options.config ? { sundown: JSON.stringify(options.config) } : undefined;
-    const cloudAssemblyDir = context
-      ? await synthesize({ target, outDir: `${inject('assemblyDir')}-${process.pid}-${Date.now()}`, context })
-      : inject('assemblyDir');
-    const stack = await deployStack({ target, cloudAssemblyDir });
+    const stack = deployed
+      ? await describeDeployment(target, inject('assemblyDir'), deployed.stackName)
+      : await deployStack({
+          target,
+          cloudAssemblyDir: await synthesize({
+            target,
+            outDir: `${inject('assemblyDir')}-${process.pid}-${Date.now()}`,
+            context: { sundown: JSON.stringify(options.config) },
+          }),
+        });
     // Handler errors are checked from here on: the runtime's reports and the captured log lines.
     let checkedFrom = capturedOutput().length;
     let failedRecordsChecked = 0;
