@@ -18,6 +18,28 @@ function chain(inputs: Partial<AuditRecordInput>[]): AuditRecord[] {
 }
 
 describe('buildWorkloadTimeline', () => {
+  it('orders records from several shard chains by time, not by their seqs (each writer has its own chain)', () => {
+    const at = (chainId: string, seq: number, input: Partial<AuditRecordInput>) =>
+      ({
+        ...buildRecord(
+          { actor: ACTOR, outcome: 'success', workloadId: WORKLOAD, ...input } as AuditRecordInput,
+          null,
+          chainId,
+        ),
+        seq,
+      }) as AuditRecord;
+    // The broker's chain is long (seq 40); the revoker's and WorkloadEnded's are short (seq 2, 7).
+    const records = [
+      at('main#3', 2, { type: 'revoked', at: '2024-05-01T12:00:01.000Z', credentialId: 'rs-a' }),
+      at('main#9', 40, { type: 'issued', at: '2024-05-01T11:00:00.000Z', credentialId: 'rs-a' }),
+      at('main#1', 7, { type: 'revocation-requested', at: '2024-05-01T12:00:00.000Z', credentialId: 'rs-a' }),
+    ];
+
+    const [credential] = buildWorkloadTimeline(WORKLOAD, records).credentials;
+
+    expect(credential).toMatchObject({ status: 'revoked', seqs: [40, 7, 2] });
+  });
+
   it('follows each credential from issue to revocation with time-to-revoke = revoked.at - endedAt', () => {
     // Prepare
     const endedAt = '2024-05-01T12:00:00.000Z';

@@ -142,7 +142,7 @@ export function workloadEnder(
   };
 }
 
-/** The workload's audit record types, in chain order. */
+/** The workload's audit record types, in time order (merged over the shard chains). */
 export function auditTypesOf(audit: AuditLog): (workloadId: string) => Promise<string[]> {
   return async (workloadId) =>
     (await audit.query({ workloadId, limit: Number.POSITIVE_INFINITY })).map((r) => r.type);

@@ -3,6 +3,7 @@
  * Records are grouped by `credentialId`; records without one (a workload that ended with nothing
  * recorded, a pruned deny entry) are listed as workload events.
  */
+import { compareByTime } from '../domain/audit-shards.ts';
 import type { AuditRecord, AuditRecordType } from '../schemas/audit-record.ts';
 
 /** Record types that settle a revocation request (the latest one wins: a retried `failed` may be `revoked` later). */
@@ -31,7 +32,10 @@ export interface CredentialTimeline {
   requestedBy?: string;
   sourceIp?: string;
   requestReason?: string;
-  /** Seqs of this credential's records, in chain order. */
+  /**
+   * Seqs of this credential's records, in time order. Each writer appends to its own shard chain,
+   * so one credential's records can sit in several chains: order by time, never by seq.
+   */
   seqs: number[];
 }
 
@@ -67,10 +71,6 @@ function detail(record: AuditRecord, key: string): unknown {
 
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function byChainOrder(a: AuditRecord, b: AuditRecord): number {
-  return a.seq - b.seq;
 }
 
 function credentialTimeline(credentialId: string, records: AuditRecord[]): CredentialTimeline {
@@ -114,7 +114,7 @@ function credentialTimeline(credentialId: string, records: AuditRecord[]): Crede
 
 /** Builds the timeline from the workload's records (any order; other workloads' records are ignored). */
 export function buildWorkloadTimeline(workloadId: string, records: readonly AuditRecord[]): WorkloadTimeline {
-  const mine = records.filter((record) => record.workloadId === workloadId).sort(byChainOrder);
+  const mine = records.filter((record) => record.workloadId === workloadId).sort(compareByTime);
   const groups = new Map<string, AuditRecord[]>();
   const events: WorkloadEvent[] = [];
   for (const record of mine) {
@@ -136,7 +136,7 @@ export function buildWorkloadTimeline(workloadId: string, records: readonly Audi
       });
     }
   }
-  // Groups were created in chain order of each credential's first record.
+  // Groups were created in time order of each credential's first record.
   const credentials = [...groups].map(([credentialId, group]) => credentialTimeline(credentialId, group));
   return { workloadId, credentials, events };
 }

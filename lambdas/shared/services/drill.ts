@@ -24,7 +24,7 @@ export interface DrillDeps {
   end(workloadId: string): Promise<void>;
   /** The harmless call the deny covers, made (or evaluated) as the session. */
   probe(session: DrillSession): Promise<ProbeResult>;
-  /** The audit record types of the workload, in chain order. */
+  /** The audit record types of the workload, in time order. */
   auditTypes(workloadId: string): Promise<string[]>;
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -48,7 +48,7 @@ export interface DrillReport {
   timeToDenyMs?: number;
   /** The second session on the same role still works after the first one's revocation. */
   liveSessionAllowed?: boolean;
-  /** Audit record types of the ended workload, in chain order, and whether the chain is complete. */
+  /** Audit record types of the ended workload, in time order, and whether the chain is complete. */
   audit: { types: string[]; complete: boolean };
   probes: number;
 }
