@@ -59,6 +59,8 @@ export class AuditShardLeases {
   private readonly now: () => number;
   private lease: ShardLease | undefined;
   private lastShard: number;
+  /** After a probe found every shard leased: until when to fall back without probing again. */
+  private exhaustedUntil = 0;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -80,6 +82,11 @@ export class AuditShardLeases {
   async current(): Promise<ShardLease | undefined> {
     if (this.lease && this.lease.until - this.now() > this.ttlMs / 4) return this.lease;
     this.lease = undefined;
+    // More writers than shards: probing all of them again on every append would cost N writes each.
+    if (this.now() < this.exhaustedUntil) {
+      this.stats.fallbacks++;
+      return undefined;
+    }
     // Our last shard first (a renewal), then the others in order from there.
     for (let i = 0; i < this.shards; i++) {
       const shard = (this.lastShard + i) % this.shards;
@@ -90,6 +97,7 @@ export class AuditShardLeases {
         return lease;
       }
     }
+    this.exhaustedUntil = this.now() + this.ttlMs / 4;
     this.stats.fallbacks++;
     return undefined;
   }
