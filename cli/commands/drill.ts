@@ -10,7 +10,12 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
-import { type DrillReport, type DrillSession, runDrill } from '../../lambdas/shared/services/drill.ts';
+import {
+  type DrillReport,
+  type DrillSession,
+  drillSessionOf,
+  runDrill,
+} from '../../lambdas/shared/services/drill.ts';
 import { cliDeps } from '../deps.ts';
 import {
   awsProbe,
@@ -109,14 +114,7 @@ export function registerDrill(program: Command): void {
             const record = await deps.registry.get(res.session.credentialId);
             if (!record?.sessionName)
               throw new CliError(`the broker did not record ${res.session.credentialId}`);
-            const { accessKeyId, secretAccessKey, sessionToken } = res.session;
-            return {
-              workloadId: record.workloadId,
-              credentialId: record.credentialId,
-              sessionName: record.sessionName,
-              issuedAt: record.issuedAt,
-              credentials: { accessKeyId, secretAccessKey, sessionToken },
-            };
+            return drillSessionOf({ ...record, sessionName: record.sessionName }, res.session);
           } catch (err) {
             if (!roleCreated || attempt >= 12 || !/not authorized|AccessDenied/i.test(String(err))) throw err;
             await sleep(5_000);

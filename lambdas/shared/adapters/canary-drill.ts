@@ -18,7 +18,7 @@ import { GetFunctionUrlConfigCommand, type LambdaClient } from '@aws-sdk/client-
 import { type ClientSource, clientOf } from '../clients.ts';
 import type { BrokerResponse } from '../schemas/broker.ts';
 import { WorkloadEndedDetailSchema } from '../schemas/events.ts';
-import type { DrillSession } from '../services/drill.ts';
+import { type DrillSession, drillSessionOf } from '../services/drill.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { CredentialRegistry } from './credential-registry.ts';
 import { postRequest, type SigningCredentials, signLambdaUrlRequest } from './function-url-client.ts';
@@ -100,16 +100,10 @@ export function brokerIssuer(
           : `the URL refused the request${parsed.Message ? ` (${parsed.Message})` : ''}`;
       throw new Error(`the broker issued no session (HTTP ${res.status}, ${why})`);
     }
-    const { credentialId, accessKeyId, secretAccessKey, sessionToken } = parsed.session;
+    const { credentialId } = parsed.session;
     const record = await registry.get(credentialId);
     if (!record?.sessionName) throw new Error(`the broker did not record ${credentialId}`);
-    return {
-      workloadId: record.workloadId,
-      credentialId: record.credentialId,
-      sessionName: record.sessionName,
-      issuedAt: record.issuedAt,
-      credentials: { accessKeyId, secretAccessKey, sessionToken },
-    };
+    return drillSessionOf({ ...record, sessionName: record.sessionName }, parsed.session);
   };
 }
 

@@ -18,6 +18,21 @@ export interface DrillSession {
 
 export type ProbeResult = 'allowed' | 'denied';
 
+/** The drill's view of a session the broker issued and recorded (the registry's record of it). */
+export function drillSessionOf(
+  record: { workloadId: string; credentialId: string; sessionName: string; issuedAt: string },
+  session: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+): DrillSession {
+  const { accessKeyId, secretAccessKey, sessionToken } = session;
+  return {
+    workloadId: record.workloadId,
+    credentialId: record.credentialId,
+    sessionName: record.sessionName,
+    issuedAt: record.issuedAt,
+    credentials: { accessKeyId, secretAccessKey, sessionToken },
+  };
+}
+
 export interface DrillDeps {
   issue(workloadId: string): Promise<DrillSession>;
   /** Puts `Workload Ended` for the workload on Sundown's bus. */
