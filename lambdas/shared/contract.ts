@@ -19,3 +19,32 @@ export const DENY_POLICY_NAME = 'SundownRevokedSessions';
 export const SUNDOWN_EVENT_SOURCE = 'sundown';
 /** `source` of the audit records Sundown publishes on its bus. */
 export const AUDIT_EVENT_SOURCE = 'sundown.audit';
+
+/**
+ * Hub and spoke (several accounts, issue 19). The hub's functions reach into a spoke account only by
+ * assuming one of these roles there, both at path `/sundown/`:
+ * - the revoker role writes and deletes Sundown's deny policies and deactivates access keys, on
+ *   opted-in principals only, and is trusted only by the hub's Revoker;
+ * - the reader role makes the read-only lookups (who a workload ran as, is it still alive, is a
+ *   principal opted in), trusted only by the hub's event, sweep and revoker functions.
+ */
+export const SPOKE_ROLE_PATH = '/sundown/';
+export const SPOKE_REVOKER_ROLE_NAME = 'SundownSpokeRevoker';
+export const SPOKE_READER_ROLE_NAME = 'SundownSpokeReader';
+
+/**
+ * The hub functions' own roles get fixed names in a hub deployment, so a spoke's trust policy can
+ * name them (`aws:PrincipalArn`) without a deploy-time reference across accounts. A name is
+ * `SundownHub-<Function>` at path `/sundown/`: one hub per account.
+ */
+export const HUB_ROLE_PATH = '/sundown/';
+export const HUB_FUNCTIONS = ['WorkloadEnded', 'WorkloadStarted', 'Revoker', 'Sweeper'] as const;
+export type HubFunction = (typeof HUB_FUNCTIONS)[number];
+export function hubRoleName(fn: HubFunction): string {
+  return `SundownHub-${fn}`;
+}
+
+/** `arn:<partition>:iam::<account>:role<path><name>` */
+export function roleArnOf(partition: string, account: string, path: string, name: string): string {
+  return `arn:${partition}:iam::${account}:role${path}${name}`;
+}
