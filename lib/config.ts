@@ -58,6 +58,46 @@ const CanarySchema = z
     }
   });
 
+/** An AWS Organizations ID (`o-` and 10 to 32 lowercase letters or digits). */
+export const organizationId = z.string().regex(/^o-[a-z0-9]{10,32}$/, {
+  message: 'must be an AWS Organizations ID like o-a1b2c3d4e5',
+});
+/** A 12-digit AWS account ID. */
+export const accountId = z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account ID' });
+/** An sts:ExternalId (2 to 1,224 characters of [\w+=,.@:/-]). */
+export const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, {
+  message: 'must be 2 to 1224 characters of letters, digits and +=,.@:/-_ (an sts:ExternalId)',
+});
+/**
+ * Spoke accounts a hub lists by ID: each adds two role ARNs to the Revoker's inline policy (10,240
+ * characters for all of a role's inline policies) and one principal to the hub bus policy (10 KB).
+ * Past this, use organizationId.
+ */
+export const MAX_HUB_ACCOUNTS = 40;
+
+/**
+ * Hub mode (issue 19): the stack also takes events from spoke accounts and revokes in them through
+ * their SundownSpoke roles. organizationId admits the organization's accounts, accounts admits the
+ * listed ones; with both, only listed accounts that are in the organization.
+ */
+const HubSchema = z
+  .strictObject({
+    organizationId: organizationId.optional(),
+    accounts: z
+      .array(accountId)
+      .min(1)
+      .max(MAX_HUB_ACCOUNTS, {
+        message: `lists at most ${MAX_HUB_ACCOUNTS} accounts (IAM and bus policy size): use organizationId for more`,
+      })
+      .refine((a) => new Set(a).size === a.length, { message: 'lists an account twice' })
+      .optional(),
+    externalId: externalId.optional(),
+  })
+  .refine((hub) => hub.organizationId !== undefined || hub.accounts !== undefined, {
+    message:
+      'needs organizationId (admit the accounts of your organization) or accounts (admit these account IDs), or both',
+  });
+
 /** STS caps a role-chained session (a role session assuming another role) at one hour. */
 export const BROKER_MAX_DURATION_SECONDS = 3600;
 
@@ -162,6 +202,8 @@ export const SundownConfigSchema = z
     auditSealArchiveRetentionDays: z.number().int().min(1).max(36_500).default(400),
     /** The scheduled revocation canary (issue 18): off by default. */
     canary: CanarySchema.prefault({}),
+    /** Hub mode (issue 19): serve spoke accounts too. Unset: this account only. */
+    hub: HubSchema.optional(),
   })
   .strict();
 

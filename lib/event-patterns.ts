@@ -114,6 +114,16 @@ export const SUNDOWN_BUS_CATCH_ALL: events.EventPattern = {
   source: events.Match.anythingBut(AUDIT_EVENT_SOURCE),
 };
 
+/**
+ * A hub's bus (issue 19): everything but AWS events goes to the requests queue. Spokes forward only
+ * source `sundown` there; anything else a spoke principal puts on the hub bus (a `sundown.audit`
+ * forgery, another source) reaches the handler too, which rejects and audits it. AWS events (the
+ * `aws.` prefix is reserved to AWS) are matched by the end and start rules instead.
+ */
+export const HUB_BUS_REQUESTS: events.EventPattern = {
+  source: events.Match.anythingButPrefix('aws.'),
+};
+
 export const SUNDOWN_SOURCE = SUNDOWN_EVENT_SOURCE;
 export const DETAIL_TYPES = {
   workloadEnded: 'Workload Ended',

@@ -40,6 +40,33 @@ export interface CanaryProps {
 }
 
 /**
+ * Hub mode (several accounts): the stack also takes workload events forwarded from spoke accounts (a
+ * `SundownSpoke` in each) on a bus of its own, and revokes in those accounts through the spoke's roles.
+ * At least one of `organizationId` and `accounts`; with both, only the listed accounts that are in the
+ * organization. A hub's WorkloadEnded, WorkloadStarted, Revoker and Sweeper roles get fixed names
+ * (`/sundown/SundownHub-<Function>`) that spoke trust policies name: one hub per account.
+ */
+export interface HubProps {
+  /**
+   * Admit the accounts of this AWS Organization (`o-...`): the hub bus accepts their events
+   * (`aws:PrincipalOrgID`) and the hub may assume Sundown's spoke roles in them (`aws:ResourceOrgID`).
+   * @default none (only `accounts`)
+   */
+  readonly organizationId?: string;
+  /**
+   * Admit these spoke account IDs (at most 40; use `organizationId` for more).
+   * @default none (every account of `organizationId`)
+   */
+  readonly accounts?: readonly string[];
+  /**
+   * The `sts:ExternalId` the hub passes when it assumes a spoke role; set the same value on the spokes.
+   * Needed when the hub is outside the spokes' organization.
+   * @default none
+   */
+  readonly externalId?: string;
+}
+
+/**
  * Settings of a `Sundown` construct. They are the settings of the CDK context key `sundown` (the
  * README's configuration table) without `stackName`: the app in bin/ passes that context here.
  * Invalid values throw at construction with a message naming the setting.
@@ -164,6 +191,11 @@ export interface SundownProps {
    * @default { enabled: false, schedule: 'rate(15 minutes)', timeoutSeconds: 120 }
    */
   readonly canary?: CanaryProps;
+  /**
+   * Hub mode: also serve the spoke accounts of an organization or a list (see HubProps).
+   * @default none (this account only)
+   */
+  readonly hub?: HubProps;
 }
 
 /** Compile-time check: the props are exactly the context settings without `stackName`. */

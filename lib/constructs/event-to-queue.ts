@@ -13,6 +13,12 @@ export interface EventToQueueProps {
   readonly queue: sqs.IQueue;
   /** Standard queue for events EventBridge could not deliver (after its own retries). */
   readonly deliveryDlq: sqs.IQueue;
+  /**
+   * `true`: one SendMessage statement per queue naming every rule of this construct, not one per rule.
+   * SQS caps a queue policy at 20 statements and 8,192 bytes; a hub adds a second set of triggers.
+   * @default false (one statement per rule)
+   */
+  readonly oneStatementPerQueue?: boolean;
 }
 
 /**
@@ -38,9 +44,27 @@ export class EventToQueue extends Construct {
         eventPattern,
         ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       });
-      targetQueue(rule, props.queue, props.deliveryDlq);
+      targetQueue(rule, props.queue, props.deliveryDlq, { policy: !props.oneStatementPerQueue });
       this.rules.push(rule);
     }
+    if (props.oneStatementPerQueue) {
+      allowRulesToSend(this, this.rules, [props.queue, props.deliveryDlq]);
+    }
+  }
+}
+
+/** `queues` accept SendMessage from EventBridge on behalf of these rules only (`aws:SourceArn`). */
+function allowRulesToSend(scope: Construct, rules: readonly events.Rule[], queues: readonly sqs.IQueue[]) {
+  for (const q of queues) {
+    q.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `AllowEventRules${Names.nodeUniqueId(scope.node)}`,
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [q.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rules.map((r) => r.ruleArn) } },
+      }),
+    );
   }
 }
 
@@ -48,7 +72,12 @@ export class EventToQueue extends Construct {
  * Points `rule` at `queue` the way every Sundown rule is: delivery DLQ, EventBridge's maximum
  * retries, and SendMessage allowed to EventBridge only on behalf of this rule (`aws:SourceArn`).
  */
-export function targetQueue(rule: events.Rule, queue: sqs.IQueue, deliveryDlq: sqs.IQueue): void {
+export function targetQueue(
+  rule: events.Rule,
+  queue: sqs.IQueue,
+  deliveryDlq: sqs.IQueue,
+  options: { policy?: boolean } = {},
+): void {
   rule.addTarget({
     bind: () => ({
       arn: queue.queueArn,
@@ -57,6 +86,7 @@ export function targetQueue(rule: events.Rule, queue: sqs.IQueue, deliveryDlq: s
       retryPolicy: { maximumRetryAttempts: DELIVERY_RETRY_ATTEMPTS },
     }),
   });
+  if (options.policy === false) return;
   for (const q of [queue, deliveryDlq]) {
     q.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -9,7 +9,7 @@ import type { SundownConfig } from '../config.ts';
 import { targetQueue } from './event-to-queue.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';
 import { SUNDOWN_POLICY_PATH } from './revocation-permissions.ts';
-import { SundownFunction } from './sundown-function.ts';
+import { type FixedRoleName, SundownFunction } from './sundown-function.ts';
 
 /** The sweeper's timeout; the sweep stops starting new work 20 s before it. */
 export const SWEEPER_TIMEOUT = Duration.minutes(5);
@@ -37,6 +37,8 @@ export interface ReconciliationProps {
   readonly revocationQueue: sqs.IQueue;
   /** The environment every Sundown function shares. */
   readonly environment: Record<string, string>;
+  /** The sweeper role's fixed name (a hub). @default a generated name */
+  readonly sweeperRoleName?: FixedRoleName;
 }
 
 /**
@@ -56,7 +58,6 @@ export class Reconciliation extends Construct {
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
     const { account, partition, region } = Stack.of(this);
-    const iamArn = (resource: string) => `arn:${partition}:iam::${account}:${resource}`;
 
     this.ticks = new QueueWithDlq(this, 'Ticks', {
       encryptionKey: props.encryptionKey,
@@ -80,6 +81,7 @@ export class Reconciliation extends Construct {
         SUNDOWN_SWEEP_BATCH_SIZE: String(props.config.sweepBatchSize),
         SUNDOWN_IDLE_KEY_DAYS: String(props.config.idleKeyDays),
       },
+      ...(props.sweeperRoleName ? { roleName: props.sweeperRoleName } : {}),
     });
     // Ticks are interchangeable: one sweep per batch.
     this.sweeper.consume(this.ticks.queue, { batchSize: 1 });
@@ -88,39 +90,50 @@ export class Reconciliation extends Construct {
     for (const table of props.tables) table.grantReadWriteData(role);
     props.bus.grantPutEventsTo(role);
     props.revocationQueue.grantSendMessages(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CheckWorkloadsExist',
-        actions: [...LIVENESS_LOOKUPS],
-        resources: ['*'],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CheckFunctionsExist',
-        actions: ['lambda:GetFunctionConcurrency'],
-        resources: [`arn:${partition}:lambda:${region}:${account}:function:*`],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadPrincipalsAndKeyUse',
-        actions: [
-          'iam:GetRole',
-          'iam:GetUser',
-          'iam:GetAccessKeyLastUsed',
-          'iam:GetRolePolicy',
-          'iam:ListAttachedRolePolicies',
-        ],
-        resources: [iamArn('role/*'), iamArn('user/*')],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadSundownPolicies',
-        actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
-        resources: [iamArn(`policy${SUNDOWN_POLICY_PATH}*`)],
-      }),
-    );
+    for (const statement of livenessStatements({ partition, account, region })) {
+      role.addToPrincipalPolicy(statement);
+    }
   }
+}
+
+/**
+ * The sweep's read-only checks in one account: do workloads still exist, principals' opt-in tags and
+ * key use, and Sundown's own policies (to verify them). The hub's Sweeper gets these for its own account
+ * and region; a spoke's reader role for the spoke's account, in every region (`region: '*'`).
+ */
+export function livenessStatements(where: {
+  partition: string;
+  account: string;
+  region: string;
+}): iam.PolicyStatement[] {
+  const { account, partition, region } = where;
+  const iamArn = (resource: string) => `arn:${partition}:iam::${account}:${resource}`;
+  return [
+    new iam.PolicyStatement({
+      sid: 'CheckWorkloadsExist',
+      actions: [...LIVENESS_LOOKUPS],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CheckFunctionsExist',
+      actions: ['lambda:GetFunctionConcurrency'],
+      resources: [`arn:${partition}:lambda:${region}:${account}:function:*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadPrincipalsAndKeyUse',
+      actions: [
+        'iam:GetRole',
+        'iam:GetUser',
+        'iam:GetAccessKeyLastUsed',
+        'iam:GetRolePolicy',
+        'iam:ListAttachedRolePolicies',
+      ],
+      resources: [iamArn('role/*'), iamArn('user/*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadSundownPolicies',
+      actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+      resources: [iamArn(`policy${SUNDOWN_POLICY_PATH}*`)],
+    }),
+  ];
 }

@@ -30,6 +30,18 @@ export interface SundownFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /**
+   * A fixed name and path for the execution role (a hub's functions: spoke roles name them in their
+   * trust policies). The role keeps its construct and logical ID either way.
+   * @default a name CloudFormation generates, at path /
+   */
+  readonly roleName?: FixedRoleName;
+}
+
+/** A role's fixed name and IAM path. */
+export interface FixedRoleName {
+  readonly name: string;
+  readonly path: string;
 }
 
 /** Why Sundown's own functions' roles carry no opt-in tag (preflight reports it, with this reason). */
@@ -94,6 +106,11 @@ export class SundownFunction extends Construct {
               "import { createRequire as __sdCreateRequire } from 'node:module';const require = __sdCreateRequire(import.meta.url);",
           },
         });
+    if (props.roleName) {
+      const role = this.role.node.defaultChild as iam.CfnRole;
+      role.roleName = props.roleName.name;
+      role.path = props.roleName.path;
+    }
     // `sundown preflight` over Sundown's own stack (CI dogfoods it) reports Lambda roles without the opt-in tag.
     suppressPreflight(this.role, [{ id: 'workload-role-not-opted-in', reason: OWN_FUNCTION_REASON }]);
   }

@@ -12,6 +12,7 @@ import { BusPolicy } from '../constructs/bus-policy.ts';
 import { RevocationCanary } from '../constructs/canary.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
+import { HubIntake, hubEnvironment, hubRole, spokeAssumeStatement } from '../constructs/hub.ts';
 import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
 import { ManagementEventsTrail } from '../constructs/management-trail.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
@@ -55,6 +56,8 @@ export class Sundown extends Construct {
   readonly brokerRole: iam.IRole;
   /** Sundown's own event bus (`Workload Ended` / `Credential Issued` in, audit events out). */
   readonly eventBus: events.IEventBus;
+  /** A hub's bus, which its spokes forward their events to (only with the `hub` setting). */
+  readonly hubEventBus?: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: SundownProps = {}) {
     super(scope, id);
@@ -125,6 +128,21 @@ export class Sundown extends Construct {
       deliveryDlq,
     });
 
+    // A hub (issue 19) also takes its spokes' ends, starts and requests, into the same queues.
+    const hub = config.hub
+      ? new HubIntake(this, 'Hub', {
+          hub: config.hub,
+          stoppedEndsWorkload: config.stoppedEndsWorkload,
+          encryptionKey: key,
+          serviceEvents: serviceEvents.queue,
+          discoveryEvents: discoveryEvents.queue,
+          busEvents: busEvents.queue,
+        })
+      : undefined;
+    this.hubEventBus = hub?.bus;
+    // Only the functions that reach into spokes read these (empty outside a hub).
+    const hubEnv = hubEnvironment(config.hub);
+
     const common = {
       SUNDOWN_AUDIT_CHAIN: AUDIT_CHAIN,
       SUNDOWN_AUDIT_SHARDS: String(config.auditShards),
@@ -148,7 +166,9 @@ export class Sundown extends Construct {
         SUNDOWN_REVOCATION_QUEUE_URL: revocations.queue.queueUrl,
         SUNDOWN_BUS_QUEUE_ARN: busEvents.queue.queueArn,
         SUNDOWN_STOPPED_ENDS_WORKLOAD: String(config.stoppedEndsWorkload),
+        ...hubEnv,
       },
+      roleName: hubRole(config.hub, 'WorkloadEnded'),
     });
     // Ends are handled in batches (one registry read, one revocation message per role per batch):
     // Lambda gathers up to 100 events for at most one second before invoking.
@@ -162,7 +182,8 @@ export class Sundown extends Construct {
       handlerDir: 'workload-started',
       description: 'Sundown: workload-start events -> credential registry',
       timeout: EVENT_FUNCTION_TIMEOUT,
-      environment: common,
+      environment: { ...common, ...hubEnv },
+      roleName: hubRole(config.hub, 'WorkloadStarted'),
     });
     started.consume(discoveryEvents.queue, { batchSize: 10 });
 
@@ -170,7 +191,12 @@ export class Sundown extends Construct {
       handlerDir: 'revoker',
       description: 'Sundown: renders deny policies, deactivates keys, revokes certificates',
       timeout: REVOKER_TIMEOUT,
-      environment: { ...common, SUNDOWN_REVOCATION_MAX_RECEIVE: String(revocations.maxReceiveCount) },
+      environment: {
+        ...common,
+        SUNDOWN_REVOCATION_MAX_RECEIVE: String(revocations.maxReceiveCount),
+        ...hubEnv,
+      },
+      roleName: hubRole(config.hub, 'Revoker'),
     });
     revoker.consume(revocations.queue, { batchSize: 10 });
 
@@ -235,6 +261,13 @@ export class Sundown extends Construct {
       new CfnOutput(this, `${label}DlqUrl`, { value: q.deadLetterQueue.queueUrl });
     }
     new CfnOutput(this, 'EventDeliveryDlqUrl', { value: deliveryDlq.queueUrl });
+    if (hub) {
+      new CfnOutput(this, 'HubEventBusArn', {
+        value: hub.bus.eventBusArn,
+        description: 'the hub bus: each SundownSpoke forwards its events here',
+      });
+      new CfnOutput(this, 'HubEventDeliveryDlqUrl', { value: hub.deliveryDlq.queueUrl });
+    }
 
     // --- Operations (issue 8): reconciliation sweep, alarms, dashboard. ---
     const reconciliation = new Reconciliation(this, 'Reconciliation', {
@@ -244,8 +277,17 @@ export class Sundown extends Construct {
       bus,
       deliveryDlq,
       revocationQueue: revocations.queue,
-      environment: common,
+      environment: { ...common, ...hubEnv },
+      sweeperRoleName: hubRole(config.hub, 'Sweeper'),
     });
+    if (config.hub) {
+      const hubFunctions = { WorkloadEnded: ended, WorkloadStarted: started, Revoker: revoker };
+      for (const [name, fn] of Object.entries({ ...hubFunctions, Sweeper: reconciliation.sweeper })) {
+        fn.role.addToPrincipalPolicy(
+          spokeAssumeStatement(config.hub, name as keyof typeof hubFunctions | 'Sweeper', stack.partition),
+        );
+      }
+    }
     // --- Audit at scale (issue 16): sealing of the sharded audit chains. ---
     const sealing = new AuditSealing(this, 'AuditSealing', {
       config,
@@ -287,6 +329,7 @@ export class Sundown extends Construct {
         EventDelivery: deliveryDlq,
         SweepTicks: reconciliation.ticks.deadLetterQueue,
         SealTicks: sealing.ticks.deadLetterQueue,
+        ...(hub ? { HubEventDelivery: hub.deliveryDlq } : {}),
       },
       functions: {
         WorkloadEnded: ended,

@@ -38,6 +38,11 @@ describe.each([
       ],
     },
   ],
+  ['a hub (organization)', { hub: { organizationId: 'o-a1b2c3d4e5' } }],
+  [
+    'a hub (listed accounts, external ID)',
+    { hub: { accounts: ['111111111111'], externalId: 'sundown-hub-7' } },
+  ],
 ])('function environments of %s', (_, config) => {
   const fns = environments(config);
 

@@ -2,7 +2,7 @@ import { only, type WildcardJustification } from '../statements.ts';
 
 const FUNCTION_EXISTS = new Set(['lambda:GetFunctionConcurrency']);
 const ANY_FUNCTION =
-  /^Resource::arn:(?:<AWS::Partition>|aws[a-z-]*):lambda:(?:<AWS::Region>|[a-z0-9-]+):(?:<AWS::AccountId>|\d{12}):function:\*$/;
+  /^Resource::arn:(?:<AWS::Partition>|aws[a-z-]*):lambda:(?:<AWS::Region>|[a-z0-9-]+|\*):(?:<AWS::AccountId>|\d{12}):function:\*$/;
 
 export const functionExists: WildcardJustification = {
   reason:

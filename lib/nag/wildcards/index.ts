@@ -12,6 +12,7 @@ import { livenessChecks } from './liveness-checks.ts';
 import { optInBrokerAssume } from './opt-in-broker-assume.ts';
 import { optInRevocationWrites } from './opt-in-revocation-writes.ts';
 import { sealArchiveObjects } from './seal-archive-objects.ts';
+import { spokeRoleAssume } from './spoke-role-assume.ts';
 import { sundownPolicies } from './sundown-policies.ts';
 import { tableIndexes } from './table-indexes.ts';
 import { workloadLookups } from './workload-lookups.ts';
@@ -30,4 +31,5 @@ export const WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
   optInBrokerAssume,
   sundownPolicies,
   allowlistedPaths,
+  spokeRoleAssume,
 ];
