@@ -23,6 +23,7 @@ import {
   formatDuration,
   type WorkloadTimeline,
 } from '../../lambdas/shared/services/audit-timeline.ts';
+import { parseAccount, recordAccount } from '../account-filter.ts';
 import { callerIdentity } from '../deps.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printTable } from '../output.ts';
@@ -35,6 +36,9 @@ import { AUDIT_CHAIN, auditLogOf, registerAuditVerify } from './audit-verify.ts'
 export { AUDIT_CHAIN };
 export const DEFAULT_QUERY_LIMIT = 100;
 
+/** With --account, how many matching-by-index records are read to find that account's. */
+const ACCOUNT_SCAN_LIMIT = 10_000;
+
 const TIME_HELP = 'ISO time (2024-05-01T12:00:00Z) or duration back from now (30m, 2h, 7d)';
 
 interface ExportOptions extends CommonOptions {
@@ -42,6 +46,7 @@ interface ExportOptions extends CommonOptions {
 }
 interface QueryOptions extends CommonOptions {
   workload?: string;
+  account?: string;
   credential?: string;
   type?: string;
   since?: string;
@@ -95,12 +100,13 @@ function parseCredential(raw: string | undefined): string | undefined {
   return raw;
 }
 
-function recordRow(record: AuditRecord): Record<string, unknown> {
+function recordRow(record: AuditRecord & { account?: string }): Record<string, unknown> {
   return {
     chain: record.chainId,
     seq: record.seq,
     at: record.at,
     type: record.type,
+    account: record.account,
     workload: record.workloadId,
     credential: record.credentialId,
     outcome: record.outcome,
@@ -114,18 +120,29 @@ async function query(opts: QueryOptions): Promise<void> {
   const range = parseTimeRange(opts);
   const limit = parseLimit(opts.limit);
   const credentialId = parseCredential(opts.credential);
+  const account = parseAccount(opts.account);
   const { target, log } = await openAuditLog(opts);
   const workloadId = opts.workload === undefined ? undefined : await normalizeWorkload(opts.workload, target);
-  const records = await log.query(
+  const home = (await callerIdentity(target)).account;
+  const read = await log.query(
     {
       ...(workloadId ? { workloadId } : {}),
       ...(credentialId ? { credentialId } : {}),
       ...(type ? { type } : {}),
       ...range,
-      limit,
+      limit: account === undefined ? limit : ACCOUNT_SCAN_LIMIT,
     },
     { validate: false },
   );
+  const records = read
+    .map((r) => ({ ...r, account: recordAccount(r, home) }))
+    .filter((r) => account === undefined || r.account === account)
+    .slice(0, limit);
+  if (account !== undefined && read.length === ACCOUNT_SCAN_LIMIT && records.length < limit) {
+    process.stderr.write(
+      `(looked through the first ${ACCOUNT_SCAN_LIMIT} records only: narrow the query with --since/--until or --type)\n`,
+    );
+  }
   if (opts.json) {
     printJson(records);
     return;
@@ -135,6 +152,7 @@ async function query(opts: QueryOptions): Promise<void> {
     'seq',
     'at',
     'type',
+    'account',
     'workload',
     'credential',
     'outcome',
@@ -227,6 +245,10 @@ export function registerAudit(program: Command): void {
       .option('--workload <id>', 'workload ID (ARN, bare i-... instance ID, or custom ID)')
       .option('--credential <id>', 'credential ID (rs-..., ak-..., ct-...)')
       .option('--type <type>', `record type: ${AUDIT_RECORD_TYPES.join(', ')}`)
+      .option(
+        '--account <id>',
+        `only records about this account's workloads and principals (a hub's spokes; looks through at most ${ACCOUNT_SCAN_LIMIT} records)`,
+      )
       .option('--since <time>', `records at or after (${TIME_HELP})`)
       .option('--until <time>', `records at or before (${TIME_HELP})`)
       .option('--limit <n>', `at most n records, oldest first (default ${DEFAULT_QUERY_LIMIT})`),

@@ -7,11 +7,13 @@ import { parseIamArn } from '../../lambdas/shared/domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
 import {
   CREDENTIAL_STATUSES,
+  type CredentialRecord,
   type CredentialRegistration,
   CredentialRegistrationSchema,
   type CredentialStatus,
 } from '../../lambdas/shared/schemas/credential.ts';
 import { recordRegistration } from '../../lambdas/shared/services/record-credential.ts';
+import { parseAccount } from '../account-filter.ts';
 import { cliDeps } from '../deps.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printTable } from '../output.ts';
@@ -135,69 +137,80 @@ export function registerCredentialCommands(program: Command): void {
       .description('list recorded credentials (by workload and/or status, through indexes)')
       .option('--workload <id>', 'only this workload')
       .option('--status <status>', `only this status (${CREDENTIAL_STATUSES.join(', ')})`)
+      .option('--account <id>', "only credentials of workloads in this account (a hub's spokes)")
       .option('--limit <n>', 'at most this many', '50'),
-  ).action(async (opts: CommonOptions & { workload?: string; status?: string; limit: string }) => {
-    const limit = Number(opts.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw new CliError(`--limit must be 1-1000, got "${opts.limit}"`);
-    if (opts.status && !CREDENTIAL_STATUSES.includes(opts.status as CredentialStatus)) {
-      throw new CliError(`--status must be one of ${CREDENTIAL_STATUSES.join(', ')}, got "${opts.status}"`);
-    }
-    const target = await resolveTarget(opts);
-    const deps = await cliDeps(target);
-    let workloadId: string | undefined;
-    if (opts.workload) {
-      try {
-        workloadId = normalizeWorkloadId(opts.workload, { account: deps.account, region: deps.region }).id;
-      } catch (err) {
-        throw new CliError((err as Error).message);
+  ).action(
+    async (opts: CommonOptions & { workload?: string; status?: string; account?: string; limit: string }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new CliError(`--limit must be 1-1000, got "${opts.limit}"`);
+      if (opts.status && !CREDENTIAL_STATUSES.includes(opts.status as CredentialStatus)) {
+        throw new CliError(`--status must be one of ${CREDENTIAL_STATUSES.join(', ')}, got "${opts.status}"`);
       }
-    }
-    const items = [];
-    if (workloadId || opts.status) {
-      let cursor: string | undefined;
-      do {
-        const page = await deps.registry.list({
-          ...(workloadId ? { workloadId } : {}),
-          ...(opts.status ? { status: opts.status as CredentialStatus } : {}),
-          limit: limit - items.length,
-          cursor,
-        });
-        items.push(...page.items);
-        cursor = page.cursor;
-      } while (cursor && items.length < limit);
-    } else {
-      // No filter: walk the status index one status at a time (bounded, never a scan).
-      for (const status of CREDENTIAL_STATUSES) {
-        if (items.length >= limit) break;
-        const page = await deps.registry.list({ status, limit: limit - items.length });
-        items.push(...page.items);
+      const account = parseAccount(opts.account);
+      const target = await resolveTarget(opts);
+      const deps = await cliDeps(target);
+      const wanted = (c: CredentialRecord) => account === undefined || c.account === account;
+      let workloadId: string | undefined;
+      if (opts.workload) {
+        try {
+          workloadId = normalizeWorkloadId(opts.workload, { account: deps.account, region: deps.region }).id;
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
       }
-    }
-    const shown = items.slice(0, limit);
-    if (opts.json) printJson(shown);
-    else
-      printTable(
-        shown.map((c) => ({
-          ...c,
-          principal: c.roleArn ?? c.userName ?? c.caArn,
-          name: c.sessionName ?? c.accessKeyId ?? c.serial,
-          requestedBy: c.callerArn,
-          reason: c.requestReason,
-        })),
-        [
-          'credentialId',
-          'kind',
-          'status',
-          'workloadId',
-          'principal',
-          'name',
-          'issuedAt',
-          'statusReason',
-          'requestedBy',
-          'sourceIp',
-          'reason',
-        ],
-      );
-  });
+      const items = [];
+      if (workloadId || opts.status) {
+        let cursor: string | undefined;
+        do {
+          const page = await deps.registry.list({
+            ...(workloadId ? { workloadId } : {}),
+            ...(opts.status ? { status: opts.status as CredentialStatus } : {}),
+            limit: limit - items.length,
+            cursor,
+          });
+          items.push(...page.items.filter(wanted));
+          cursor = page.cursor;
+        } while (cursor && items.length < limit);
+      } else {
+        // No filter: walk the status index one status at a time (bounded, never a scan). With
+        // --account, each status is paged until enough of that account's credentials are found.
+        for (const status of CREDENTIAL_STATUSES) {
+          let cursor: string | undefined;
+          do {
+            if (items.length >= limit) break;
+            const page = await deps.registry.list({ status, limit: limit - items.length, cursor });
+            items.push(...page.items.filter(wanted));
+            cursor = account === undefined ? undefined : page.cursor;
+          } while (cursor);
+        }
+      }
+      const shown = items.slice(0, limit);
+      if (opts.json) printJson(shown);
+      else
+        printTable(
+          shown.map((c) => ({
+            ...c,
+            principal: c.roleArn ?? c.userName ?? c.caArn,
+            name: c.sessionName ?? c.accessKeyId ?? c.serial,
+            requestedBy: c.callerArn,
+            reason: c.requestReason,
+          })),
+          [
+            'credentialId',
+            'kind',
+            'status',
+            'account',
+            'workloadId',
+            'principal',
+            'name',
+            'issuedAt',
+            'statusReason',
+            'requestedBy',
+            'sourceIp',
+            'reason',
+          ],
+        );
+    },
+  );
 }

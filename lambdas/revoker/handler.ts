@@ -15,19 +15,22 @@ import { applyRevocations, markFailed, type RevocationWork } from '../revocation
 import { RevocationMessageSchema } from '../revocation/messages.ts';
 import { RolePolicyWriter } from '../revocation/role-sessions/policy-writer.ts';
 import { appendAll } from '../shared/adapters/audit-log.ts';
-import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
-import { clients, lazyClients } from '../shared/clients.ts';
+import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
+import { lazyClients } from '../shared/clients.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
 
+const base = buildDeps('revoker');
+// In its own account with its own role; in a hub's spoke through the spoke's revoker role.
+const writeIam = iamPerAccount(base.accounts, 'revoke');
 const deps: UserRevokerDeps & CertificateRevokerDeps = {
-  ...buildDeps('revoker'),
+  ...base,
   // A burst renders a role many times: its inspection is reused for a minute (see RolePolicyWriterOptions).
-  rolePolicies: new RolePolicyWriter(clients.iam(), { inspectionTtlMs: 60_000 }),
-  userPolicies: new UserPolicyWriter(clients.iam()),
+  rolePolicies: new RolePolicyWriter(writeIam, { inspectionTtlMs: 60_000 }),
+  userPolicies: new UserPolicyWriter(writeIam),
   certificates: new CertificateRevoker(lazyClients.acmPca),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };

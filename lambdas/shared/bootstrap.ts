@@ -2,19 +2,24 @@
  * Builds a function's dependencies once per cold start from the standard SDK
  * configuration and the environment the stack sets.
  */
+
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Context } from 'aws-lambda';
 import { RevocationStore } from '../revocation/store.ts';
+import { AccountRoutedRoleResolver } from './adapters/account-routed.ts';
+import { Accounts, type PerAccount, type SpokePurpose } from './adapters/accounts.ts';
 import { AuditLog } from './adapters/audit-log.ts';
 import { CredentialRegistry } from './adapters/credential-registry.ts';
 import { OptInChecker } from './adapters/opt-in.ts';
 import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
-import { clients, lazyClients } from './clients.ts';
+import { clients, iamClient, lazyClients, makeLazyClients } from './clients.ts';
+import { partitionOf } from './domain/iam-arn.ts';
 import { logger, metrics } from './powertools.ts';
 import { type RuntimeConfig, readRuntimeConfig } from './runtime-config.ts';
 import type { AuditActor } from './schemas/audit-record.ts';
 import type { ServiceDeps } from './services/deps.ts';
 
-export function buildDeps(functionName: string): ServiceDeps {
+export function buildDeps(functionName: string): ServiceDeps & { accounts: Accounts } {
   const config = readRuntimeConfig();
   return depsFromConfig(config, {
     account: config.SUNDOWN_ACCOUNT,
@@ -31,8 +36,34 @@ export function buildDeps(functionName: string): ServiceDeps {
 export function depsFromConfig(
   config: RuntimeConfig,
   who: { account: string; region: string; actor: AuditActor; onAuditPublishError?: (err: unknown) => void },
-): ServiceDeps {
+): ServiceDeps & { accounts: Accounts } {
   const doc = clients.dynamo();
+  const accounts = new Accounts({
+    home: who.account,
+    spokes: config.SUNDOWN_SPOKE_ACCOUNTS,
+    externalId: config.SUNDOWN_SPOKE_EXTERNAL_ID,
+    sessionName: `sundown-${who.actor.name}`,
+    sts: lazyClients.sts,
+  });
+  const home = { account: who.account, partition: partitionOf(who.region) };
+  // At home the shared clients; in a hub's spoke, clients signed by the spoke's reader role.
+  const readIam = iamPerAccount(accounts, 'read');
+  const homeResolver = new AwsWorkloadRoleResolver({
+    ec2: lazyClients.ec2,
+    ecs: lazyClients.ecs,
+    iam: clients.iam(),
+    codebuild: lazyClients.codebuild,
+  });
+  const resolverIn = accounts.perAccount('resolver', 'read', (c) => {
+    if (!c.credentials) return homeResolver;
+    const spoke = makeLazyClients(c);
+    return new AwsWorkloadRoleResolver({
+      ec2: spoke.ec2,
+      ecs: spoke.ecs,
+      iam: iamClient(c),
+      codebuild: spoke.codebuild,
+    });
+  });
   return {
     config,
     registry: new CredentialRegistry(doc, config.SUNDOWN_CREDENTIALS_TABLE),
@@ -48,15 +79,11 @@ export function depsFromConfig(
       },
       config.SUNDOWN_AUDIT_SHARDS === undefined ? {} : { shards: config.SUNDOWN_AUDIT_SHARDS },
     ),
-    optIn: new OptInChecker(clients.iam(), config.SUNDOWN_ALLOWLIST),
-    resolver: new AwsWorkloadRoleResolver({
-      ec2: lazyClients.ec2,
-      ecs: lazyClients.ecs,
-      iam: clients.iam(),
-      codebuild: lazyClients.codebuild,
-    }),
+    optIn: new OptInChecker(readIam, config.SUNDOWN_ALLOWLIST),
+    resolver: new AccountRoutedRoleResolver(resolverIn, home),
     sqs: clients.sqs(),
     account: who.account,
+    accounts,
     region: who.region,
     actor: who.actor,
     now: () => new Date(),
@@ -70,4 +97,21 @@ export function bindInvocation(deps: ServiceDeps, context: Context | undefined):
     name: context?.functionName || deps.actor.name,
     ...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}),
   };
+}
+
+/** Whether Sundown acts in `account`: its own, or (a hub) one of its spokes. */
+export function servesAccount(deps: Pick<ServiceDeps, 'account' | 'accounts'>): (account: string) => boolean {
+  return (account) => deps.accounts?.serves(account) ?? account === deps.account;
+}
+
+/** A hub also trusts its spokes' events (lambdas/shared/handlers/event-trust.ts); nothing otherwise. */
+export function hubTrust(deps: Pick<ServiceDeps, 'account' | 'accounts'>): {
+  serves?: (account: string) => boolean;
+} {
+  return deps.accounts?.isHub ? { serves: servesAccount(deps) } : {};
+}
+
+/** IAM clients per account for `purpose`: the shared client at home, a spoke role's session elsewhere. */
+export function iamPerAccount(accounts: Accounts, purpose: SpokePurpose): PerAccount<IAMClient> {
+  return accounts.perAccount('iam', purpose, (c) => (c.credentials ? iamClient(c) : clients.iam()));
 }

@@ -48,35 +48,54 @@ function lazy<T>(make: () => T): () => T {
   };
 }
 
+/** Settings for the clients of one account: none at home; a spoke's credentials in a hub (adapters/accounts.ts). */
+export interface ClientConfig {
+  credentials?: () => Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration?: Date;
+  }>;
+}
+
 /**
  * The SDK packages of services only some paths use (discovery at an end, certificates, the broker),
  * imported on first use, so a function's cold start loads only the clients it needs at once
- * (DynamoDB, SQS, EventBridge, IAM). Each returns the shared client.
+ * (DynamoDB, SQS, EventBridge, IAM). Each returns one shared client per `config`.
  */
-export const lazyClients = {
-  ec2: once(async () => new (await import('@aws-sdk/client-ec2')).EC2Client(RETRY)),
-  ecs: once(async () => new (await import('@aws-sdk/client-ecs')).ECSClient(RETRY)),
-  codebuild: once(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(RETRY)),
-  acmPca: once(async () => new (await import('@aws-sdk/client-acm-pca')).ACMPCAClient(RETRY)),
-  sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(RETRY)),
-  events: once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(RETRY)),
-  sns: once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(RETRY)),
-  kms: once(async () => new (await import('@aws-sdk/client-kms')).KMSClient(RETRY)),
-  s3: once(async () => new (await import('@aws-sdk/client-s3')).S3Client(RETRY)),
-} satisfies Record<
-  string,
-  () => Promise<
-    | EC2Client
-    | ECSClient
-    | CodeBuildClient
-    | ACMPCAClient
-    | STSClient
-    | EventBridgeClient
-    | SNSClient
-    | KMSClient
-    | S3Client
-  >
->;
+export function makeLazyClients(config: ClientConfig = {}) {
+  const settings = { ...RETRY, ...config };
+  return {
+    ec2: once(async () => new (await import('@aws-sdk/client-ec2')).EC2Client(settings)),
+    ecs: once(async () => new (await import('@aws-sdk/client-ecs')).ECSClient(settings)),
+    codebuild: once(async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient(settings)),
+    acmPca: once(async () => new (await import('@aws-sdk/client-acm-pca')).ACMPCAClient(settings)),
+    sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(settings)),
+    events: once(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(settings)),
+    sns: once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(settings)),
+    kms: once(async () => new (await import('@aws-sdk/client-kms')).KMSClient(settings)),
+    s3: once(async () => new (await import('@aws-sdk/client-s3')).S3Client(settings)),
+  } satisfies Record<
+    string,
+    () => Promise<
+      | EC2Client
+      | ECSClient
+      | CodeBuildClient
+      | ACMPCAClient
+      | STSClient
+      | EventBridgeClient
+      | SNSClient
+      | KMSClient
+      | S3Client
+    >
+  >;
+}
+export const lazyClients = makeLazyClients();
+
+/** An IAM client for `config` (a spoke's, in a hub); the home account's is `clients.iam()`. */
+export function iamClient(config: ClientConfig = {}): IAMClient {
+  return new IAMClient({ ...RETRY, ...config });
+}
 
 export const clients = {
   dynamo: lazy(() =>

@@ -59,6 +59,15 @@ const EnvSchema = z.object({
   /** Reconciliation sweep: work per run, and days after which an unused access key counts as idle. */
   SUNDOWN_SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   SUNDOWN_IDLE_KEY_DAYS: z.coerce.number().int().min(1).default(30),
+  /**
+   * A hub (issue 19): the spoke accounts it serves besides its own, or "organization" for any account
+   * its bus admits (the bus policy checks aws:PrincipalOrgID). Unset: this account only.
+   */
+  SUNDOWN_SPOKE_ACCOUNTS: jsonOf(
+    z.union([z.array(z.string().regex(/^\d{12}$/)), z.literal('organization')]),
+  ).optional(),
+  /** The sts:ExternalId the spoke roles require, when the hub sits outside the organization. */
+  SUNDOWN_SPOKE_EXTERNAL_ID: z.string().min(2).max(1224).optional(),
 });
 
 export type RuntimeConfig = z.infer<typeof EnvSchema>;

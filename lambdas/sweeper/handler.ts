@@ -14,32 +14,39 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
+import { AccountRoutedLiveness } from '../shared/adapters/account-routed.ts';
 import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
-import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
+import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
 import { clients, RETRY } from '../shared/clients.ts';
+import { partitionOf } from '../shared/domain/iam-arn.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { type SweepDeps, type SweepReport, sweep } from '../shared/services/sweep.ts';
 
 const base = buildDeps('sweeper');
+const home = { account: base.account, partition: partitionOf(base.region) };
+// Each workload is asked about in its own account: a hub's spokes through their reader role.
+const livenessIn = base.accounts.perAccount(
+  'liveness',
+  'read',
+  (c, account) =>
+    new AwsWorkloadLiveness(
+      {
+        ec2: new EC2Client({ ...RETRY, ...c }),
+        ecs: new ECSClient({ ...RETRY, ...c }),
+        lambda: new LambdaClient({ ...RETRY, ...c }),
+        batch: new BatchClient({ ...RETRY, ...c }),
+        codebuild: new CodeBuildClient({ ...RETRY, ...c }),
+      },
+      { account, region: base.region, stoppedEndsWorkload: base.config.SUNDOWN_STOPPED_ENDS_WORKLOAD },
+    ),
+);
+const readIam = iamPerAccount(base.accounts, 'read');
 const deps: SweepDeps = {
   ...base,
-  liveness: new AwsWorkloadLiveness(
-    {
-      ec2: new EC2Client(RETRY),
-      ecs: new ECSClient(RETRY),
-      lambda: new LambdaClient(RETRY),
-      batch: new BatchClient(RETRY),
-      codebuild: new CodeBuildClient(RETRY),
-    },
-    {
-      account: base.account,
-      region: base.region,
-      stoppedEndsWorkload: base.config.SUNDOWN_STOPPED_ENDS_WORKLOAD,
-    },
-  ),
-  keyUsage: new IamAccessKeyUsage(clients.iam()),
-  denyPolicies: new IamDenyPolicyReader(clients.iam()),
+  liveness: new AccountRoutedLiveness(livenessIn, home),
+  keyUsage: new IamAccessKeyUsage(readIam, home),
+  denyPolicies: new IamDenyPolicyReader(readIam),
   sweepState: new SweepStateStore(clients.dynamo(), base.config.SUNDOWN_REVOCATIONS_TABLE),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };

@@ -8,7 +8,7 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { endWorkloads, type WorkloadEnded } from '../revocation/intake.ts';
 import { appendAll } from '../shared/adapters/audit-log.ts';
-import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
+import { bindInvocation, buildDeps, hubTrust, servesAccount } from '../shared/bootstrap.ts';
 import { type Classification, classifyEvent } from '../shared/domain/classify-event.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
@@ -27,9 +27,14 @@ function classify(record: SQSRecord): Classification | { kind: 'invalid'; reason
     stoppedEndsWorkload: deps.config.SUNDOWN_STOPPED_ENDS_WORKLOAD,
     account: deps.account,
     region: deps.region,
+    serves: servesAccount(deps),
     busName: fromSundownBus ? deps.config.SUNDOWN_EVENT_BUS : 'default',
   });
-  const untrusted = untrustedReason(parsed.value, { fromSundownBus, account: deps.account });
+  const untrusted = untrustedReason(parsed.value, {
+    fromSundownBus,
+    account: deps.account,
+    ...hubTrust(deps),
+  });
   if (untrusted) return { kind: 'rejected', reason: untrusted, trigger: classification.trigger };
   return classification;
 }

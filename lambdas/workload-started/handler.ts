@@ -4,7 +4,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
+import { bindInvocation, buildDeps, hubTrust, servesAccount } from '../shared/bootstrap.ts';
 import { classifyEvent } from '../shared/domain/classify-event.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
@@ -20,9 +20,14 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   const classification = classifyEvent(parsed.value, {
     account: deps.account,
     region: deps.region,
+    serves: servesAccount(deps),
     busName: 'default',
   });
-  const untrusted = untrustedReason(parsed.value, { fromSundownBus: false, account: deps.account });
+  const untrusted = untrustedReason(parsed.value, {
+    fromSundownBus: false,
+    account: deps.account,
+    ...hubTrust(deps),
+  });
   if (untrusted) return rejectEvent(deps, untrusted, classification.trigger);
   if (classification.kind === 'rejected') {
     metrics.addMetric('EventsRejected', 'Count', 1);

@@ -15,7 +15,9 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { AccountNotServed, clientIn, type PerAccount } from '../../shared/adapters/accounts.ts';
 import { DENY_POLICY_NAME } from '../../shared/contract.ts';
+import { parseIamArn } from '../../shared/domain/iam-arn.ts';
 
 export const USER_INLINE_POLICY_NAME = DENY_POLICY_NAME;
 /** IAM quota: aggregate size of all inline policies of one user, whitespace not counted. */
@@ -48,17 +50,35 @@ function message(err: unknown): string {
   return String((err as Error)?.message ?? err).slice(0, 300);
 }
 
+/** The user's name and the client for the user's own account (a hub acts in a spoke through its revoker role). */
+function target(
+  iam: IAMClient | PerAccount<IAMClient>,
+  userArn: string,
+): { userName: string; client: IAMClient } {
+  const user = parseIamArn(userArn);
+  if (user?.kind !== 'user')
+    throw new UserRevocationRefused(`not an IAM user ARN: ${userArn.slice(0, 200)}`, 'InvalidInput');
+  try {
+    return { userName: user.name, client: clientIn(iam, user.account, user.partition) };
+  } catch (err) {
+    if (err instanceof AccountNotServed) throw new UserRevocationRefused(err.message, 'AccountNotServed');
+    throw err;
+  }
+}
+
 export class UserPolicyWriter {
-  constructor(private readonly iam: IAMClient) {}
+  /** One client, or one per account. */
+  constructor(private readonly iam: IAMClient | PerAccount<IAMClient>) {}
 
   /**
    * Sets one recorded key `Inactive`. Idempotent: an already inactive key succeeds again.
    * `not-found` means IAM knows no such key on this user: it was deleted (the key can no longer sign
    * anything), or the registration named another user.
    */
-  async deactivateKey(userName: string, accessKeyId: string): Promise<KeyDeactivation> {
+  async deactivateKey(userArn: string, accessKeyId: string): Promise<KeyDeactivation> {
+    const { userName, client } = target(this.iam, userArn);
     try {
-      await this.iam.send(
+      await client.send(
         new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }),
       );
       return 'deactivated';
@@ -76,9 +96,10 @@ export class UserPolicyWriter {
   }
 
   /** Writes Sundown's inline policy; `user-deleted` when the user no longer exists. */
-  async putSessionsPolicy(userName: string, document: object): Promise<'written' | 'user-deleted'> {
+  async putSessionsPolicy(userArn: string, document: object): Promise<'written' | 'user-deleted'> {
+    const { userName, client } = target(this.iam, userArn);
     try {
-      await this.iam.send(
+      await client.send(
         new PutUserPolicyCommand({
           UserName: userName,
           PolicyName: USER_INLINE_POLICY_NAME,
@@ -112,9 +133,10 @@ export class UserPolicyWriter {
   }
 
   /** Deletes Sundown's inline policy; `absent` when there was none (or no such user). */
-  async deleteSessionsPolicy(userName: string): Promise<'deleted' | 'absent'> {
+  async deleteSessionsPolicy(userArn: string): Promise<'deleted' | 'absent'> {
+    const { userName, client } = target(this.iam, userArn);
     try {
-      await this.iam.send(
+      await client.send(
         new DeleteUserPolicyCommand({ UserName: userName, PolicyName: USER_INLINE_POLICY_NAME }),
       );
       return 'deleted';

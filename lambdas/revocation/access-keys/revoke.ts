@@ -160,7 +160,7 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
   const done: { credential: CredentialRecord; keyState: 'deactivated' | 'not-found' }[] = [];
   for (const credential of pending) {
     try {
-      const keyState = await writer.deactivateKey(userName, credential.accessKeyId as string);
+      const keyState = await writer.deactivateKey(message.userArn, credential.accessKeyId as string);
       if (keyState === 'deactivated') outcome.iamWrites++;
       done.push({ credential, keyState });
     } catch (err) {
@@ -199,9 +199,9 @@ export async function revokeUser(deps: UserRevokerDeps, message: UserMessage): P
     policy = renderUserSessionsPolicy(state.entries, deps.now());
     try {
       if (policy) {
-        userDeleted = (await writer.putSessionsPolicy(userName, policy)) === 'user-deleted';
+        userDeleted = (await writer.putSessionsPolicy(message.userArn, policy)) === 'user-deleted';
         if (!userDeleted) outcome.iamWrites++;
-      } else if ((await writer.deleteSessionsPolicy(userName)) === 'deleted') {
+      } else if ((await writer.deleteSessionsPolicy(message.userArn)) === 'deleted') {
         outcome.iamWrites++;
       }
     } catch (err) {

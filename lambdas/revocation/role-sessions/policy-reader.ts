@@ -4,6 +4,7 @@
  * `/sundown/` attached to the role. Nothing is ever written from what is read here: a deny found
  * missing is restored by rendering the role's whole deny set from DynamoDB again.
  */
+
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -11,6 +12,7 @@ import {
   type IAMClient,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { arnAccount, clientIn, type PerAccount } from '../../shared/adapters/accounts.ts';
 import { INLINE_POLICY_NAME, SUNDOWN_POLICY_PATH } from './policy-writer.ts';
 
 export interface DenyPolicyReader {
@@ -60,14 +62,17 @@ function isNoSuchEntity(err: unknown): boolean {
 }
 
 export class IamDenyPolicyReader implements DenyPolicyReader {
-  constructor(private readonly iam: IAMClient) {}
+  /** One client, or one per account (a hub reads a spoke's roles through the spoke's reader role). */
+  constructor(private readonly iam: IAMClient | PerAccount<IAMClient>) {}
 
   async deniedSessions(roleArn: string): Promise<Map<string, number> | undefined> {
     const roleName = roleNameOf(roleArn);
+    const where = arnAccount(roleArn);
+    const iam = where ? clientIn(this.iam, where.account, where.partition) : clientIn(this.iam, '', 'aws');
     const documents: string[] = [];
     try {
       try {
-        const inline = await this.iam.send(
+        const inline = await iam.send(
           new GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
         );
         documents.push(decodeURIComponent(inline.PolicyDocument ?? ''));
@@ -76,7 +81,7 @@ export class IamDenyPolicyReader implements DenyPolicyReader {
       }
       let marker: string | undefined;
       do {
-        const page = await this.iam.send(
+        const page = await iam.send(
           new ListAttachedRolePoliciesCommand({
             RoleName: roleName,
             PathPrefix: SUNDOWN_POLICY_PATH,
@@ -85,8 +90,8 @@ export class IamDenyPolicyReader implements DenyPolicyReader {
         );
         for (const attached of page.AttachedPolicies ?? []) {
           if (!attached.PolicyArn?.includes(`:policy${SUNDOWN_POLICY_PATH}`)) continue;
-          const policy = await this.iam.send(new GetPolicyCommand({ PolicyArn: attached.PolicyArn }));
-          const version = await this.iam.send(
+          const policy = await iam.send(new GetPolicyCommand({ PolicyArn: attached.PolicyArn }));
+          const version = await iam.send(
             new GetPolicyVersionCommand({
               PolicyArn: attached.PolicyArn,
               VersionId: policy.Policy?.DefaultVersionId ?? 'v1',

@@ -4,7 +4,6 @@
  * policy is never read back to modify it. Other inline policies are read only for the budget left.
  */
 
-import { createHash } from 'node:crypto';
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
@@ -21,39 +20,24 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { clientIn, type PerAccount } from '../../shared/adapters/accounts.ts';
 import { DENY_POLICY_NAME, SUNDOWN_POLICY_PATH } from '../../shared/contract.ts';
 import {
   DEFAULT_MANAGED_POLICIES_PER_ROLE,
-  MANAGED_POLICY_LIMIT,
   type PolicyDocument,
   policyTextSize,
   type RenderedPolicies,
   type RenderOptions,
-  ROLE_INLINE_POLICY_LIMIT,
 } from '../../shared/domain/deny-policy.ts';
+import { documentHash, INLINE_RENDER_LIMIT, MANAGED_RENDER_LIMIT } from './policy-limits.ts';
 
-/**
- * Sundown never packs a policy to IAM's exact limit: it renders into 95% of it, so a difference
- * in how IAM counts (or a quota lowered) does not leave a role with its deny unwritten.
- */
-export const POLICY_HEADROOM = 0.05;
-export const INLINE_RENDER_LIMIT = Math.floor(ROLE_INLINE_POLICY_LIMIT * (1 - POLICY_HEADROOM));
-export const MANAGED_RENDER_LIMIT = Math.floor(MANAGED_POLICY_LIMIT * (1 - POLICY_HEADROOM));
-
-/** IAM refused a document for its size: re-render smaller (see {@link isPolicySizeError}). */
-export function isPolicySizeError(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  const message = String((err as { message?: string })?.message ?? '');
-  if (name === 'LimitExceededException' || name === 'LimitExceeded') return /size|exceed/i.test(message);
-  if (name === 'MalformedPolicyDocumentException' || name === 'MalformedPolicyDocument')
-    return /size|length|too large|exceed/i.test(message);
-  return false;
-}
-
-/** The hash a render records per policy, to skip rewriting documents that did not change. */
-export function documentHash(doc: PolicyDocument | null): string {
-  return doc ? createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 32) : 'absent';
-}
+export {
+  documentHash,
+  INLINE_RENDER_LIMIT,
+  isPolicySizeError,
+  MANAGED_RENDER_LIMIT,
+  POLICY_HEADROOM,
+} from './policy-limits.ts';
 
 /** What a role holds besides Sundown's inline policy: the budgets left, and what is attached. */
 export interface RoleInspection {
@@ -98,7 +82,8 @@ export class RolePolicyWriter {
   private readonly now: () => number;
 
   constructor(
-    private readonly iam: IAMClient,
+    /** One client, or one per account (a hub writes in a spoke through the spoke's revoker role). */
+    private readonly iam: IAMClient | PerAccount<IAMClient>,
     options: RolePolicyWriterOptions = {},
   ) {
     this.ttlMs = options.inspectionTtlMs ?? 0;
@@ -122,20 +107,27 @@ export class RolePolicyWriter {
     this.inspections.delete(roleArn);
   }
 
+  /** The client for the role's own account. */
+  private iamOf(roleArn: string): IAMClient {
+    const { partition, account } = arnParts(roleArn);
+    return clientIn(this.iam, account, partition);
+  }
+
   private async readInspection(roleArn: string): Promise<RoleInspection> {
     const { roleName } = arnParts(roleArn);
+    const iam = this.iamOf(roleArn);
     let othersInline = 0;
     let marker: string | undefined;
     do {
-      const page = await this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+      const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
       for (const name of page.PolicyNames ?? []) {
         if (name === INLINE_POLICY_NAME) continue;
-        const doc = await this.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+        const doc = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
         othersInline += policyTextSize(decodeURIComponent(doc.PolicyDocument ?? ''));
       }
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
-    const attached = await this.attached(roleName);
+    const attached = await this.attached(iam, roleName);
     const foreign = attached.filter((p) => !p.path.startsWith(SUNDOWN_POLICY_PATH)).length;
     return {
       budgets: {
@@ -147,11 +139,11 @@ export class RolePolicyWriter {
     };
   }
 
-  private async attached(roleName: string): Promise<{ arn: string; path: string }[]> {
+  private async attached(iam: IAMClient, roleName: string): Promise<{ arn: string; path: string }[]> {
     const out: { arn: string; path: string }[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.iam.send(
+      const page = await iam.send(
         new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }),
       );
       for (const p of page.AttachedPolicies ?? []) {
@@ -193,13 +185,14 @@ export class RolePolicyWriter {
   ): Promise<ApplyResult & { attached: ReadonlySet<string> }> {
     const nowAttached = new Set(inspection.attached);
     const { partition, account, roleName } = arnParts(roleArn);
+    const iam = this.iamOf(roleArn);
     const hashes: Record<string, string> = {};
     let writes = 0;
     const inlineHash = documentHash(rendered.inline);
     hashes[INLINE_POLICY_NAME] = inlineHash;
     if (previous[INLINE_POLICY_NAME] !== inlineHash) {
       if (rendered.inline) {
-        await this.iam.send(
+        await iam.send(
           new PutRolePolicyCommand({
             RoleName: roleName,
             PolicyName: INLINE_POLICY_NAME,
@@ -209,9 +202,7 @@ export class RolePolicyWriter {
         writes++;
       } else {
         try {
-          await this.iam.send(
-            new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
-          );
+          await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }));
           writes++;
         } catch (err) {
           if (!(err instanceof NoSuchEntityException)) throw err;
@@ -226,11 +217,11 @@ export class RolePolicyWriter {
       const hash = documentHash(doc);
       const attached = inspection.attached.has(policyArn(i));
       if (previous[name] !== hash || !attached) {
-        writes += await this.upsertManaged(roleName, policyArn(i), name, doc);
+        writes += await this.upsertManaged(iam, roleName, policyArn(i), name, doc);
       }
       hashes[name] = hash;
       if (!attached) {
-        await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
+        await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
         nowAttached.add(policyArn(i));
         writes++;
       }
@@ -238,15 +229,16 @@ export class RolePolicyWriter {
     // Overflow policies no longer needed: detach and delete.
     for (let i = rendered.managed.length; i < DEFAULT_MANAGED_POLICIES_PER_ROLE * 2; i++) {
       if (!inspection.attached.has(policyArn(i))) continue;
-      await this.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
+      await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn(i) }));
       nowAttached.delete(policyArn(i));
       writes++;
-      writes += await this.deleteManaged(policyArn(i));
+      writes += await this.deleteManaged(iam, policyArn(i));
     }
     return { writes, hashes, attached: nowAttached };
   }
 
   private async upsertManaged(
+    iam: IAMClient,
     roleName: string,
     arn: string,
     name: string,
@@ -254,26 +246,24 @@ export class RolePolicyWriter {
   ): Promise<number> {
     const text = JSON.stringify(doc);
     try {
-      const versions = await this.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+      const versions = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
       const old = (versions.Versions ?? []).filter((v) => !v.IsDefaultVersion);
       let writes = 0;
       // IAM keeps at most 5 versions: make room first.
       if ((versions.Versions ?? []).length >= 5) {
         const oldest = old.sort((a, b) => Number(a.CreateDate) - Number(b.CreateDate))[0];
         if (oldest?.VersionId) {
-          await this.iam.send(
-            new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: oldest.VersionId }),
-          );
+          await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: oldest.VersionId }));
           writes++;
         }
       }
-      await this.iam.send(
+      await iam.send(
         new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: text, SetAsDefault: true }),
       );
       return writes + 1;
     } catch (err) {
       if (!(err instanceof NoSuchEntityException)) throw err;
-      await this.iam.send(
+      await iam.send(
         new CreatePolicyCommand({
           PolicyName: name,
           Path: SUNDOWN_POLICY_PATH,
@@ -285,15 +275,15 @@ export class RolePolicyWriter {
     }
   }
 
-  private async deleteManaged(arn: string): Promise<number> {
+  private async deleteManaged(iam: IAMClient, arn: string): Promise<number> {
     let writes = 0;
-    const versions = await this.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+    const versions = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
     for (const v of versions.Versions ?? []) {
       if (v.IsDefaultVersion || !v.VersionId) continue;
-      await this.iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
+      await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
       writes++;
     }
-    await this.iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+    await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
     return writes + 1;
   }
 }

@@ -3,6 +3,7 @@
  * IAM reports the date of the last request signed with the key, if any; a key never used has none.
  */
 import { GetAccessKeyLastUsedCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { clientIn, type PerAccount } from './accounts.ts';
 
 export type KeyUsage =
   | { state: 'found'; userName?: string; lastUsedAt?: string }
@@ -10,15 +11,21 @@ export type KeyUsage =
   | { state: 'unknown'; detail: string };
 
 export interface AccessKeyUsage {
-  lastUsed(accessKeyId: string): Promise<KeyUsage>;
+  /** `where`: the key's account (a hub asks a spoke through the spoke's reader role). */
+  lastUsed(accessKeyId: string, where?: { account: string; partition: string }): Promise<KeyUsage>;
 }
 
 export class IamAccessKeyUsage implements AccessKeyUsage {
-  constructor(private readonly iam: IAMClient) {}
+  constructor(
+    private readonly iam: IAMClient | PerAccount<IAMClient>,
+    private readonly home: { account: string; partition: string } = { account: '', partition: 'aws' },
+  ) {}
 
-  async lastUsed(accessKeyId: string): Promise<KeyUsage> {
+  async lastUsed(accessKeyId: string, where = this.home): Promise<KeyUsage> {
     try {
-      const res = await this.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+      const res = await clientIn(this.iam, where.account, where.partition).send(
+        new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
+      );
       const date = res.AccessKeyLastUsed?.LastUsedDate;
       return {
         state: 'found',

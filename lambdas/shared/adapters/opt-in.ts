@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { OPT_IN_TAG } from '../contract.ts';
 import { type IamArn, isServiceLinkedRole, parseIamArn, sameIamPrincipal } from '../domain/iam-arn.ts';
+import { AccountNotServed, clientIn, type PerAccount } from './accounts.ts';
 
 export const OPT_IN_TAG_KEY = OPT_IN_TAG.key;
 export const OPT_IN_TAG_VALUE = OPT_IN_TAG.value;
@@ -72,7 +73,8 @@ export class OptInChecker {
   private readonly now: () => number;
 
   constructor(
-    private readonly iam: IAMClient,
+    /** One client, or one per account (a hub reads a spoke's principals through the spoke's reader role). */
+    private readonly iam: IAMClient | PerAccount<IAMClient>,
     private readonly allowlist: readonly string[],
     options: OptInCheckerOptions = {},
   ) {
@@ -116,10 +118,11 @@ export class OptInChecker {
       return { optedIn: false, reason: 'service-linked roles are never modified' };
     }
     try {
+      const iam = clientIn(this.iam, asked.account, asked.partition);
       const principal =
         kind === 'role'
-          ? (await this.iam.send(new GetRoleCommand({ RoleName: name }))).Role
-          : (await this.iam.send(new GetUserCommand({ UserName: name }))).User;
+          ? (await iam.send(new GetRoleCommand({ RoleName: name }))).Role
+          : (await iam.send(new GetUserCommand({ UserName: name }))).User;
       const principalId =
         kind === 'role'
           ? (principal as { RoleId?: string })?.RoleId
@@ -142,6 +145,7 @@ export class OptInChecker {
     } catch (err) {
       if (err instanceof NoSuchEntityException)
         return { optedIn: false, reason: `${kind} ${name} does not exist` };
+      if (err instanceof AccountNotServed) return { optedIn: false, reason: err.message };
       throw err;
     }
   }

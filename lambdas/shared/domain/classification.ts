@@ -50,6 +50,8 @@ export interface ClassifyContext {
   partition?: string;
   /** Copied into the trigger; EventBridge does not put the bus name in the event. */
   busName?: string;
+  /** The accounts Sundown acts in (its own; a hub's spokes too). Unset: no account check. */
+  serves?: (account: string) => boolean;
 }
 
 /** Rejection signal inside this module; always caught in `classifyEvent`. */
@@ -71,10 +73,18 @@ export function sundownWorkload(env: Env, raw: string): Workload {
     partition: env.ctx.partition,
   });
   const owner = workload.kind === 'custom' ? undefined : workload.id.split(':')[4];
-  if (owner && env.envelope.account && owner !== env.envelope.account) {
+  // A hub's own account (its operators) may name a workload in any account the hub serves.
+  const fromHub = env.envelope.account === env.ctx.account && owner !== undefined && env.ctx.serves?.(owner);
+  if (owner && env.envelope.account && owner !== env.envelope.account && !fromHub) {
     throw new Reject(
       `workload ${quote(workload.id)} belongs to account ${owner}, but the event came from ${env.envelope.account}`,
     );
+  }
+  // A hub's spokes name custom workloads in their own namespace: `<account>/<id>`, so two accounts'
+  // `job-42` are two workloads. The hub's own account keeps the bare IDs it always had.
+  const from = env.envelope.account;
+  if (workload.kind === 'custom' && from && env.ctx.account && from !== env.ctx.account) {
+    return normalizeWorkloadId(`${from}/${raw}`);
   }
   return workload;
 }
@@ -190,4 +200,33 @@ export function sanitizeReason(reason: string | undefined): string {
 
 export function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+/**
+ * The accounts a classification would make Sundown act in: each must be one it serves, and an event
+ * from a spoke may only name that spoke's own workloads and roles (nothing widens a revocation into
+ * another account). Events from Sundown's own account (its operators, a GuardDuty administrator) may
+ * name any account it serves.
+ */
+export function checkAccounts(env: Env, c: Classification): Classification {
+  const arns: (string | undefined)[] = [];
+  if (c.kind === 'workload-ended' || c.kind === 'workload-started') {
+    arns.push(c.workload.id, c.roleHint?.roleArn);
+  } else if (c.kind === 'credential-issued') {
+    arns.push(c.registration.workloadId, 'roleArn' in c.registration ? c.registration.roleArn : undefined);
+  }
+  const from = env.envelope.account;
+  for (const arn of arns) {
+    const owner = arn?.startsWith('arn:') ? arn.split(':')[4] : undefined;
+    if (!arn || !owner) continue;
+    if (env.ctx.serves && !env.ctx.serves(owner)) {
+      throw new Reject(`${quote(arn)} is in account ${owner}, which this Sundown deployment does not serve`);
+    }
+    if (from && env.ctx.account && from !== env.ctx.account && owner !== from) {
+      throw new Reject(
+        `${quote(arn)} belongs to account ${owner}, but the event came from account ${from}: an account may only name its own workloads and roles`,
+      );
+    }
+  }
+  return c;
 }

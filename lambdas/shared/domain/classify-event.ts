@@ -28,6 +28,7 @@ export type { Classification, ClassifyContext, RoleHint } from './classification
 import {
   type Classification,
   type ClassifyContext,
+  checkAccounts,
   describe,
   detail,
   type Env,
@@ -54,7 +55,7 @@ export function classifyEvent(event: unknown, ctx: ClassifyContext = {}): Classi
     if (!parsed.success) throw new Reject(`invalid event envelope: ${describe(parsed.error)}`);
     const envelope = parsed.data;
     const env: Env = { envelope, ctx, trigger, time: new Date(envelope.time).toISOString() };
-    return dispatch(env);
+    return checkAccounts(env, dispatch(env));
   } catch (error) {
     if (error instanceof Reject || error instanceof InvalidWorkloadIdError) {
       return { kind: 'rejected', reason: error.message, trigger };

@@ -232,3 +232,16 @@ function sha256Hex(value: string): string {
 function truncate(value: string, max: number): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
+
+/**
+ * The account a workload belongs to: the account of its ARN, the `<account>/` prefix of a custom ID a
+ * hub's spoke sent (lambdas/shared/domain/classification.ts), else undefined (the deployment's own).
+ */
+export function workloadAccount(workloadId: string): string | undefined {
+  if (workloadId.startsWith('arn:')) {
+    const account = workloadId.split(':')[4] ?? '';
+    return ACCOUNT_PATTERN.test(account) ? account : undefined;
+  }
+  const prefix = /^(\d{12})\//.exec(workloadId);
+  return prefix?.[1];
+}

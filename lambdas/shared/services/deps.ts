@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RevocationStore } from '../../revocation/store.ts';
+import type { Accounts } from '../adapters/accounts.ts';
 import type { AuditSink } from '../adapters/audit-log.ts';
 import type { CredentialRegistry } from '../adapters/credential-registry.ts';
 import type { OptInChecker } from '../adapters/opt-in.ts';
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   config: RuntimeConfig;
   actor: AuditActor;
   account: string;
+  /** The accounts Sundown acts in: its own, and a hub's spokes. Unset: its own account only. */
+  accounts?: Accounts;
   region: string;
   now: () => Date;
 }

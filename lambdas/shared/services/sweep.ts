@@ -41,6 +41,7 @@ import type { AccessKeyUsage, KeyUsage } from '../adapters/access-key-usage.ts';
 import type { LastSweep, SweepCursors, SweepStateStore } from '../adapters/sweep-state.ts';
 import type { Liveness, WorkloadLiveness } from '../adapters/workload-liveness.ts';
 import type { Trigger } from '../domain/classify-event.ts';
+import { partitionOf } from '../domain/iam-arn.ts';
 import { credentialIdFor, normalizeWorkloadId, type Workload } from '../domain/workload-id.ts';
 import type { CredentialRecord } from '../schemas/credential.ts';
 import { auditCredential, auditTrigger } from './audit-helpers.ts';
@@ -424,7 +425,10 @@ async function reconcile(run: Run): Promise<void> {
 async function checkIdleKey(run: Run, workload: Workload, credential: CredentialRecord): Promise<void> {
   const { deps } = run;
   run.report.checked.accessKeys++;
-  const usage = await deps.keyUsage.lastUsed(credential.accessKeyId as string);
+  const usage = await deps.keyUsage.lastUsed(credential.accessKeyId as string, {
+    account: credential.account,
+    partition: partitionOf(credential.region),
+  });
   const decision = idleDecision(usage, credential.issuedAt, run.now, deps.config.SUNDOWN_IDLE_KEY_DAYS);
   if (!decision.idle) return;
   let action = 'none (dry run)';
