@@ -12,6 +12,7 @@ import type { EventToQueue } from '../../lib/constructs/event-to-queue.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
 import { workloadEndPatterns, workloadStartPatterns } from '../../lib/event-patterns.ts';
 import type { SundownStack } from '../../lib/stacks/sundown-stack.ts';
+import { iamViolations } from './iam-invariants.ts';
 import {
   actionsOf,
   buildSundown,
@@ -212,6 +213,10 @@ describe.each([
     }
   });
 
+  it("keeps Sundown's IAM invariants (assumes only Sundown's spoke roles; IAM writes on opted-in principals)", () => {
+    expect(iamViolations(template)).toEqual([]);
+  });
+
   it('outputs the hub bus ARN', () => {
     template.hasOutput('HubEventBusArn', { Value: { 'Fn::GetAtt': [hubBusId, 'Arn'] } });
   });
@@ -222,10 +227,12 @@ describe('cdk-nag AwsSolutions on a hub', () => {
     ['an organization', { organizationId: ORG, externalId: 'sundown-hub-7' }],
     ['listed accounts', { accounts: SPOKES }],
   ])(
-    'leaves no unacknowledged finding for a hub serving %s',
+    'leaves no unacknowledged finding, nor a CloudFormation validation finding, for a hub serving %s',
     (_, hub) => {
-      const { app } = buildSundown({ hub, canary: { enabled: true } }, { nag: true });
-      expect(synthNagFindings(app).findings).toEqual([]);
+      const { app } = buildSundown({ hub, canary: { enabled: true } }, { nag: true, cfnValidation: true });
+      const { findings, error } = synthNagFindings(app);
+      expect(findings).toEqual([]);
+      expect(error).toBeUndefined();
     },
     60_000,
   );

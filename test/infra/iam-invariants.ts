@@ -4,6 +4,11 @@
  * readable violations (empty when the template complies).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
+import {
+  SPOKE_READER_ROLE_NAME,
+  SPOKE_REVOKER_ROLE_NAME,
+  SPOKE_ROLE_PATH,
+} from '../../lambdas/shared/contract.ts';
 import { ACCOUNT, actionsOf, everyStatement, type PolicyStatement, render, resourcesOf } from './support.ts';
 
 /** Writes that change what a principal may do: Sundown may make them only on opted-in principals. */
@@ -46,6 +51,13 @@ export function allowlistedArns(allowlist: readonly string[]): Set<string> {
   );
 }
 
+const SPOKE_ROLES = new Set([SPOKE_REVOKER_ROLE_NAME, SPOKE_READER_ROLE_NAME]);
+/** `arn:aws:iam::<account or *>:role/sundown/SundownSpoke{Revoker,Reader}`. */
+function isSpokeRole(arn: string): boolean {
+  const m = /^arn:aws:iam::(\d{12}|\*):role(\/.*\/)([^/]+)$/.exec(arn);
+  return m?.[2] === SPOKE_ROLE_PATH && SPOKE_ROLES.has(m[3] as string);
+}
+
 const isIamWrite = (action: string) =>
   action.startsWith('iam:') && !/^iam:(Get|List|Generate|Simulate)/.test(action);
 
@@ -76,7 +88,10 @@ export function iamViolations(template: Template, config: SundownIamConfig = {})
       [...REVOCATION_WRITES, ...ASSUME_ACTIONS].includes(a as (typeof REVOCATION_WRITES)[number]),
     );
     const onlyAllowlisted = resources.length > 0 && resources.every((r) => allowlisted.has(r));
-    if (principalChanges.length > 0 && !hasOptIn(s) && !onlyAllowlisted) {
+    // A hub assumes Sundown's own spoke roles (never a workload's): their trust admits only the hub's roles.
+    const onlySpokeRoles =
+      actions.every((a) => a === 'sts:AssumeRole') && resources.length > 0 && resources.every(isSpokeRole);
+    if (principalChanges.length > 0 && !hasOptIn(s) && !onlyAllowlisted && !onlySpokeRoles) {
       fail(
         `${principalChanges.join(', ')} on ${resources.join(', ')} needs the opt-in tag condition or allowlisted resources`,
       );
