@@ -80,6 +80,14 @@ describe('a single-account stack (no hub setting)', () => {
   });
 });
 
+describe('turning a single-account deployment into a hub', () => {
+  it('keeps every resource under its logical ID and type (tables, key and queues are not replaced)', () => {
+    const single = sundownTemplate().template.toJSON().Resources as Resources;
+    const hub = sundownTemplate({ hub: { organizationId: ORG } }).template.toJSON().Resources as Resources;
+    for (const [id, r] of Object.entries(single)) expect(hub[id]?.Type, id).toBe(r.Type);
+  });
+});
+
 describe.each([
   ['an organization', { organizationId: ORG }],
   ['listed accounts', { accounts: SPOKES, externalId: 'sundown-hub-7' }],
