@@ -12,6 +12,7 @@ import {
   normalizeSerial,
   normalizeWorkloadId,
   type Workload,
+  workloadAccount,
 } from '../domain/workload-id.ts';
 import type { AuditRecordInput } from '../schemas/audit-record.ts';
 import type { BrokerRequester } from '../schemas/broker.ts';
@@ -142,7 +143,8 @@ function registryRecordFor(
     issuedAt,
     expiresAt,
     issuer,
-    account: deps.account,
+    // The workload's own account: a hub records its spokes' credentials under theirs.
+    account: workloadAccount(workload.id) ?? deps.account,
     region: deps.region,
     ...(registration.purpose ? { purpose: registration.purpose } : {}),
     ...(ttlFor(expiresAt, deps.config.SUNDOWN_RETENTION_DAYS)
