@@ -12,7 +12,7 @@ import {
   CreatePolicyVersionCommand,
   DeletePolicyVersionCommand,
   GetRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
   LimitExceededException,
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
@@ -20,6 +20,7 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { applyRevocations, type RevokerDeps } from '../../lambdas/revocation/engine.ts';
 import type { RevocationMessage } from '../../lambdas/revocation/messages.ts';
@@ -29,6 +30,7 @@ import {
   RolePolicyWriter,
 } from '../../lambdas/revocation/role-sessions/policy-writer.ts';
 import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
+import { Accounts, SpokeAccessError } from '../../lambdas/shared/adapters/accounts.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 
@@ -408,5 +410,57 @@ describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
     expect(inlineTotal).toBeLessThanOrEqual(10_240);
     const denied = iam.documents().join('\n');
     for (const i of ids) expect(denied).toContain(`"*:${instanceId(i)}"`);
+  });
+});
+
+describe('the revoker in a hub, when a spoke role cannot be assumed', () => {
+  const SPOKE = '222222222222';
+  const SPOKE_ROLE_ARN = `arn:aws:iam::${SPOKE}:role/${ROLE}`;
+
+  it("fails only that spoke's message, with a reason naming the role, and settles the rest of the batch", async () => {
+    // Prepare: a strict STS semantics adapter (moto lets any AssumeRole through): the spoke has no
+    // Sundown spoke stack, so AssumeRole is refused. The IAM client for the spoke is the real SDK
+    // client, which asks its credential provider before sending anything.
+    const iam = strictIam();
+    const sts = {
+      send: async () => {
+        throw Object.assign(new Error(`User is not authorized to perform: sts:AssumeRole`), {
+          name: 'AccessDenied',
+        });
+      },
+    } as unknown as STSClient;
+    const accounts = new Accounts({
+      home: '123456789012',
+      spokes: [SPOKE],
+      sessionName: 'sundown-revoker',
+      sts,
+    });
+    const iamIn = accounts.perAccount('iam', 'revoke', (c) =>
+      c.credentials
+        ? new IAMClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', ...c })
+        : iam.client,
+    );
+    const spokeCredential = { ...credential(2), account: SPOKE, roleArn: SPOKE_ROLE_ARN };
+    const f = fakeDeps(iam.client, [credential(1), spokeCredential], new RolePolicyWriter(iamIn));
+    const v = await f.addEntries(ROLE_ARN, [entry(1)]);
+
+    // Act
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      { id: 'home', message: roleMessage(v, [credentialId(1)]) },
+      {
+        id: 'spoke',
+        message: { target: 'role', roleArn: SPOKE_ROLE_ARN, version: v, credentialIds: [credentialId(2)] },
+      },
+    ]);
+
+    // Assess: the home role is written; the spoke's message fails (retried by SQS) with a clear reason.
+    expect(outcome.revoked).toEqual([credentialId(1)]);
+    expect([...errors.keys()]).toEqual(['spoke']);
+    const err = errors.get('spoke') as Error;
+    expect(err).toBeInstanceOf(SpokeAccessError);
+    expect(err.message).toMatch(
+      /cannot assume arn:aws:iam::222222222222:role\/sundown\/SundownSpokeRevoker \(is the Sundown spoke stack deployed in that account\?\): AccessDenied/,
+    );
+    expect(f.registry.get(credentialId(2))?.status).toBe('revoking');
   });
 });
