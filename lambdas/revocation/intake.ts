@@ -7,6 +7,10 @@
  * Idempotent: the registry moves each credential `active -> revoking` with a
  * condition, so a duplicated event finds nothing left to do.
  */
+import { denyBoundFor } from './deny-bound.ts';
+
+export { denyBoundFor } from './deny-bound.ts';
+
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { appendAll } from '../shared/adapters/audit-log.ts';
@@ -48,8 +52,8 @@ function triggerKindOf(trigger: { source?: string }): string {
 
 /**
  * The deny entry that revokes a role-session credential ended at `endedAt`: its session name, only
- * sessions issued before the end, kept until every such session has expired. (The sweep uses it
- * to check that a revoked credential's entry is still in place.)
+ * sessions issued before the end's second was over ({@link denyBoundFor}), kept until every such
+ * session has expired. (The sweep uses it to check that a revoked credential's entry is still in place.)
  */
 export function roleDenyEntryFor(
   credential: CredentialRecord,
@@ -60,7 +64,7 @@ export function roleDenyEntryFor(
   if (credential.kind !== 'role-session' || !credential.roleArn || !credential.sessionName) return undefined;
   return {
     sessionName: credential.sessionName,
-    notAfter: endedAt,
+    notAfter: denyBoundFor(endedAt),
     expiresAt: addHours(endedAt, maxHours[credential.workloadKind]),
     // Reusable if either says so: an end that may be followed by a live successor (a GuardDuty
     // finding on a running instance, a stopped instance) must keep its exact bound, even for a
@@ -306,7 +310,7 @@ export async function endWorkloads(
       const group = add(users, userKey, () => ({ entries: [], ids: [] }));
       group.entries.push({
         sessionName: `key-${credential.accessKeyId}`.slice(0, 64),
-        notAfter: p.endedAt,
+        notAfter: denyBoundFor(p.endedAt),
         expiresAt: addHours(p.endedAt, maxHours.accessKeySessions),
         reusableName: false,
         workloadId: credential.workloadId,

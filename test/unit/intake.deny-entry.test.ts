@@ -4,7 +4,7 @@
  * exact bound even when the credential was recorded at start as never reused.
  */
 import { describe, expect, it } from 'vitest';
-import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
+import { denyBoundFor, roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 
 const HOURS = { ec2: 6, ecs: 6, lambda: 12, batch: 6, codebuild: 8, custom: 12, accessKeySessions: 36 };
@@ -34,7 +34,17 @@ describe('roleDenyEntryFor', () => {
   ])('recorded reusable=%s, end reusable=%s -> entry reusable=%s', (recorded, end, expected) => {
     const entry = roleDenyEntryFor(credential(recorded), '2024-05-01T12:00:00.500Z', HOURS as never, end);
     expect(entry?.reusableName).toBe(expected);
-    expect(entry?.notAfter).toBe('2024-05-01T12:00:00.500Z');
+    expect(entry?.notAfter).toBe('2024-05-01T12:00:01.000Z');
     expect(entry?.expiresAt).toBe('2024-05-01T18:00:00.500Z');
+  });
+});
+
+describe('denyBoundFor', () => {
+  it('covers the whole second an end is stamped in: EventBridge truncates event times to seconds', () => {
+    // An instance stamped as terminated at 12:00:27 ended in [12:00:27, 12:00:28): a session it got at
+    // 12:00:27.3 (aws:TokenIssueTime 12:00:27) must be denied, so the bound is 12:00:28.
+    expect(denyBoundFor('2024-05-01T12:00:27.000Z')).toBe('2024-05-01T12:00:28.000Z');
+    expect(denyBoundFor('2024-05-01T12:00:27Z')).toBe('2024-05-01T12:00:28.000Z');
+    expect(denyBoundFor('2024-05-01T12:00:27.999Z')).toBe('2024-05-01T12:00:28.000Z');
   });
 });

@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
+import { denyBoundFor } from '../../lambdas/revocation/deny-bound.ts';
 import { applyRevocations, type RevokerDeps } from '../../lambdas/revocation/engine.ts';
 import type { RevocationMessage } from '../../lambdas/revocation/messages.ts';
 import {
@@ -64,7 +65,7 @@ function credential(i: number): CredentialRecord {
 function entry(i: number): StoredDenyEntry {
   return {
     sessionName: instanceId(i),
-    notAfter: ENDED_AT,
+    notAfter: denyBoundFor(ENDED_AT),
     expiresAt: '2024-05-01T18:00:00.000Z',
     reusableName: false,
     workloadId: credential(i).workloadId,
@@ -324,6 +325,19 @@ describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
     expect(inlineTotal).toBeLessThanOrEqual(8_000);
     const denied = iam.documents().join('\n');
     for (const i of ids) expect(denied).toContain(`"*:${instanceId(i)}"`);
+  });
+
+  it('settles a credential whose entry was stored before the whole-second bound (in flight across an upgrade)', async () => {
+    const iam = strictIam();
+    const f = fakeDeps(iam.client, [credential(1)]);
+    const v1 = await f.addEntries(ROLE_ARN, [{ ...entry(1), notAfter: ENDED_AT }]);
+
+    const { errors, outcome } = await applyRevocations(f.deps, [
+      { id: 'm1', message: roleMessage(v1, [credentialId(1)]) },
+    ]);
+
+    expect(errors.size).toBe(0);
+    expect(outcome.revoked).toEqual([credentialId(1)]);
   });
 
   it('fails only the messages of a group that failed; other roles of the batch are applied', async () => {

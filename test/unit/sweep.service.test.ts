@@ -302,7 +302,8 @@ describe('sweep', () => {
     expect([...f.entries.values()]).toEqual([
       {
         sessionName: 'i-00000000000000001',
-        notAfter: '2024-05-01T11:00:00.000Z',
+        // The end's whole second is covered (intake.ts denyBoundFor).
+        notAfter: '2024-05-01T11:00:01.000Z',
         expiresAt: '2024-05-01T17:00:00.000Z',
         reusableName: false,
         workloadId: instance(1),

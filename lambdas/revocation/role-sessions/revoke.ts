@@ -2,11 +2,13 @@
  * Revoking role sessions: render the role's whole deny set from DynamoDB and write what changed
  * (one render per role per revoker batch), then settle the batch's credentials together.
  */
+
 import { appendAll } from '../../shared/adapters/audit-log.ts';
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { credentialAudit } from '../../shared/services/audit-helpers.ts';
+import { denyBoundFor } from '../deny-bound.ts';
 import type { RevocationMessage } from '../messages.ts';
 import { prunedAudits, pruneStored } from '../pruned.ts';
 import { entryKey } from '../store.ts';
@@ -103,9 +105,12 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const revokedAt = deps.now().toISOString();
   for (const credential of credentials) {
     if (credential.status !== 'revoking') continue; // duplicate or already settled
-    const key = credential.sessionName
-      ? entryKey({ sessionName: credential.sessionName, notAfter: credential.endedAt ?? '' })
-      : '';
+    // The entry the intake stored: bounded by the end's whole second (an entry stored before that
+    // rule, bounded by the end itself, still counts, so revocations in flight across an upgrade settle).
+    const keys = [denyBoundFor(credential.endedAt ?? ''), credential.endedAt ?? ''].map((notAfter) =>
+      credential.sessionName ? entryKey({ sessionName: credential.sessionName, notAfter }) : '',
+    );
+    const key = keys.find((k) => present.has(k) || prunedKeys.has(k)) ?? (keys[0] as string);
     if (prunedKeys.has(key)) {
       // Every session this entry targets had expired by the time it was processed.
       settle.push({
@@ -125,7 +130,7 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
       settle.push({
         credential,
         to: 'revoked',
-        reason: `sessions of ${credential.sessionName} issued before ${credential.endedAt} are denied on the role`,
+        reason: `sessions of ${credential.sessionName} issued before ${denyBoundFor(credential.endedAt ?? '')} (the end of the second it ended in) are denied on the role`,
       });
     }
   }

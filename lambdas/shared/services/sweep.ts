@@ -534,7 +534,9 @@ async function checkRevoked(run: Run): Promise<void> {
     );
     if (!expected || Date.parse(expected.expiresAt) <= run.now.getTime()) continue; // pruned as due
     const state = await loadPrincipal(run, credential.roleArn);
-    if (state.entries.some((e) => entryKey(e) === entryKey(expected))) continue;
+    // An entry bounded by the end itself (stored before the whole-second bound) covers it as well.
+    const covering = [entryKey(expected), entryKey({ ...expected, notAfter: credential.endedAt })];
+    if (state.entries.some((e) => covering.includes(entryKey(e)))) continue;
     const list = restore.get(credential.roleArn) ?? [];
     list.push({ entry: expected, credential });
     restore.set(credential.roleArn, list);
