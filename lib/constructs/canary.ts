@@ -15,6 +15,7 @@ import { CANARY_DIMENSIONS, CANARY_METRICS } from '../../lambdas/shared/services
 import { CANARY_FUNCTION_MARGIN_SECONDS, canaryIntervalSeconds, type SundownConfig } from '../config.ts';
 import { suppressPreflight } from '../preflight/aspect.ts';
 import { BROKER_TRUST_ACTIONS, BROKER_TRUST_SID } from './broker-trust.ts';
+import { dlqNotEmptyAlarm } from './dlq-alarm.ts';
 import { targetQueue } from './event-to-queue.ts';
 import { sundownMetric } from './monitoring.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';
@@ -134,17 +135,12 @@ export class RevocationCanary extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.dlqAlarm = new cloudwatch.Alarm(this, 'DlqNotEmpty', {
-      alarmDescription: 'Sundown: the CanaryTicks DLQ holds messages (canary runs that crashed twice)',
-      metric: this.ticks.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.dlqAlarm = dlqNotEmptyAlarm(
+      this,
+      'DlqNotEmpty',
+      this.ticks.deadLetterQueue,
+      'Sundown: the CanaryTicks DLQ holds messages (canary runs that crashed twice)',
+    );
     for (const a of [this.alarm, this.dlqAlarm]) a.addAlarmAction(new SnsAction(props.alarmTopic));
 
     const timeToRevoke = (statistic: string) =>

@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { dlqNotEmptyAlarm } from './dlq-alarm.ts';
 import type { SundownFunction } from './sundown-function.ts';
 
 /**
@@ -144,16 +145,14 @@ export class Monitoring extends Construct {
     };
 
     for (const [name, dlq] of Object.entries(props.deadLetterQueues)) {
-      this.deadLetterAlarms[name] = alarm(`${name}DlqNotEmpty`, {
-        alarmDescription: `Sundown: the ${name} dead-letter queue holds a message (inspect it, fix the cause, then "sundown dlq replay --queue ${name}")`,
-        metric: dlq.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
+      const created = dlqNotEmptyAlarm(
+        this,
+        `${name}DlqNotEmpty`,
+        dlq,
+        `Sundown: the ${name} dead-letter queue holds a message (inspect it, fix the cause, then "sundown dlq replay --queue ${name}")`,
+      );
+      created.addAlarmAction(action);
+      this.deadLetterAlarms[name] = created;
     }
     this.revocationsFailedAlarm = alarm('RevocationsFailed', {
       alarmDescription:

@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { dlqNotEmptyAlarm } from './dlq-alarm.ts';
 import { EventToQueue } from './event-to-queue.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';
 import { SundownFunction } from './sundown-function.ts';
@@ -152,17 +153,12 @@ export class UseAfterRevoke extends Construct {
     });
     this.alarm.addAlarmAction(new SnsAction(props.alarmTopic));
     // Like every Sundown DLQ: a message here is an access-denied event that could not be handled.
-    this.dlqAlarm = new cloudwatch.Alarm(this, 'DlqNotEmpty', {
-      alarmDescription: 'Sundown: the UseAfterRevoke DLQ holds messages (access-denied events not handled)',
-      metric: this.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.dlqAlarm = dlqNotEmptyAlarm(
+      this,
+      'DlqNotEmpty',
+      this.queue.deadLetterQueue,
+      'Sundown: the UseAfterRevoke DLQ holds messages (access-denied events not handled)',
+    );
     this.dlqAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
     props.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
