@@ -5,7 +5,7 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import type { SweepReport } from '../../lambdas/shared/services/sweep.ts';
+import type { SweepReport } from '../../lambdas/sweep/index.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printTable } from '../output.ts';
 import { type CommonOptions, requireOutput, resolveTarget, withTargetOptions } from '../target.ts';

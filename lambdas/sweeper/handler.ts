@@ -1,5 +1,5 @@
 /**
- * The reconciliation sweep (lambdas/shared/services/sweep.ts). Thin; two ways in:
+ * The reconciliation sweep (lambdas/sweep/). Thin; two ways in:
  *
  * - SQS: the schedule rule's ticks, through the SweepTicks queue. The messages carry no input;
  *   one sweep runs per batch. A run whose phases raised errors fails the batch, so a sweep that
@@ -21,7 +21,7 @@ import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts
 import { clients, RETRY } from '../shared/clients.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
-import { type SweepDeps, type SweepReport, sweep } from '../shared/services/sweep.ts';
+import { type SweepDeps, type SweepReport, sweep } from '../sweep/index.ts';
 
 const base = buildDeps('sweeper');
 const home = { account: base.account, partition: partitionOf(base.region) };

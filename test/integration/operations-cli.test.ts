@@ -7,7 +7,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../cli/commands/status.ts';
-import type { SweepReport } from '../../lambdas/shared/services/sweep.ts';
+import type { SweepReport } from '../../lambdas/sweep/index.ts';
 import { localWorkdir, runCli } from './cli.ts';
 import { deploySundown, type Sundown } from './harness.ts';
 

@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SweepReport } from '../../lambdas/shared/services/sweep.ts';
+import type { SweepReport } from '../../lambdas/sweep/index.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { deniedOn } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';

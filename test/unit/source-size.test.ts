@@ -31,7 +31,6 @@ const EXCEPTIONS: Record<string, string> = {
   'local/moto_launcher.py':
     'every moto workaround in one file on purpose (its docstring: easy to see what the emulator does differently); split by service when it grows further',
   'lambdas/shared/adapters/credential-registry.ts': SPLIT,
-  'lambdas/shared/services/sweep.ts': SPLIT,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -14,7 +14,7 @@ import type { Liveness } from '../../lambdas/shared/adapters/workload-liveness.t
 import type { Workload } from '../../lambdas/shared/domain/workload-id.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { type SweepDeps, sweep } from '../../lambdas/shared/services/sweep.ts';
+import { type SweepDeps, sweep } from '../../lambdas/sweep/index.ts';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 const ACCOUNT = '123456789012';

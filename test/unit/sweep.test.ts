@@ -19,7 +19,7 @@ import {
   idleDecision,
   MISSED_END_REASON,
   reconcileDecision,
-} from '../../lambdas/shared/services/sweep.ts';
+} from '../../lambdas/sweep/index.ts';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 const DAY = 86_400_000;
