@@ -19,11 +19,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callBroker } from '../../cli/broker-client.ts';
 import { AUDIT_EVENT_SOURCE } from '../../lambdas/shared/adapters/audit-log.ts';
-import {
-  assertNoSecretMaterial,
-  findSecretMaterial,
-  verifyChain,
-} from '../../lambdas/shared/domain/audit-chain.ts';
+import { assertNoSecretMaterial, findSecretMaterial } from '../../lambdas/shared/domain/audit-chain.ts';
+import { verifyChain } from '../../lambdas/shared/domain/audit-chain-verify.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { PROJECT_ROOT } from '../../local/deploy.ts';

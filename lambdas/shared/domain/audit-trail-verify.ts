@@ -18,7 +18,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { AuditRecord } from '../schemas/audit-record.ts';
-import { type ChainHead, type TamperKind, verifyChain } from './audit-chain.ts';
+import type { ChainHead, TamperKind } from './audit-chain.ts';
+import { verifyChain } from './audit-chain-verify.ts';
 import {
   GENESIS_DIGEST,
   parseSealBody,

@@ -9,7 +9,8 @@
  * which the sealer's DLQ alarm shows). Two runs at once: the second one's conditional write of the
  * same epoch fails and it reports `raced` without writing anything.
  */
-import { type ChainHead, verifyChain } from '../domain/audit-chain.ts';
+import type { ChainHead } from '../domain/audit-chain.ts';
+import { verifyChain } from '../domain/audit-chain-verify.ts';
 import {
   EMPTY_CHAIN_HASH,
   nextSealBody,
