@@ -7,98 +7,35 @@
  * Idempotent: the registry moves each credential `active -> revoking` with a
  * condition, so a duplicated event finds nothing left to do.
  */
-import { denyBoundFor } from './deny-bound.ts';
 
-export { denyBoundFor } from './deny-bound.ts';
-
-import { createHash } from 'node:crypto';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { appendAll } from '../shared/adapters/audit-log.ts';
 import type { TransitionRequest } from '../shared/adapters/credential-registry.ts';
-import type { Classification } from '../shared/domain/classify-event.ts';
-import { partitionOf, userArn } from '../shared/domain/iam-arn.ts';
-import type { MaxSessionHoursConfig } from '../shared/runtime-config.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
-import type { CredentialRecord, CredentialStatus } from '../shared/schemas/credential.ts';
 import { auditTrigger, credentialAudit } from '../shared/services/audit-helpers.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
 import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
-import { messageGroupOf, type RevocationMessage } from './messages.ts';
+import { addHours, denyBoundFor, principalOf, roleDenyEntryFor } from './deny-entries.ts';
+import {
+  type BatchEndResult,
+  type EndOutcome,
+  eligibleFor,
+  emptyOutcome,
+  missedFlag,
+  type Planned,
+  triggerKindOf,
+  type WorkloadEnded,
+} from './end-request.ts';
+import { type CertificateReason, revocationMessages, sendRevocations } from './send.ts';
 import type { StoredDenyEntry } from './store.ts';
 
-export type WorkloadEnded = Extract<Classification, { kind: 'workload-ended' }>;
-
-export interface EndOutcome {
-  requested: string[];
-  skipped: string[];
-  dryRun: string[];
-  duplicates: string[];
-}
-
-const HOUR_MS = 3_600_000;
-
-function addHours(iso: string, hours: number): string {
-  return new Date(Date.parse(iso) + hours * HOUR_MS).toISOString();
-}
-
-/** Trigger source of the reconciliation sweep's requests (audited with trigger kind `reconciliation`). */
-export const RECONCILIATION_SOURCE = 'sundown.reconciliation';
-
-/** How an end was initiated, as the audit trail's trigger kind. */
-function triggerKindOf(trigger: { source?: string }): string {
-  if (trigger.source === RECONCILIATION_SOURCE) return 'reconciliation';
-  return trigger.source === 'sundown' ? 'custom-event' : 'event';
-}
-
-/**
- * The deny entry that revokes a role-session credential ended at `endedAt`: its session name, only
- * sessions issued before the end's second was over ({@link denyBoundFor}), kept until every such
- * session has expired. (The sweep uses it to check that a revoked credential's entry is still in place.)
- */
-export function roleDenyEntryFor(
-  credential: CredentialRecord,
-  endedAt: string,
-  maxHours: MaxSessionHoursConfig,
-  reusableName: boolean,
-): StoredDenyEntry | undefined {
-  if (credential.kind !== 'role-session' || !credential.roleArn || !credential.sessionName) return undefined;
-  return {
-    sessionName: credential.sessionName,
-    notAfter: denyBoundFor(endedAt),
-    expiresAt: addHours(endedAt, maxHours[credential.workloadKind]),
-    // Reusable if either says so: an end that may be followed by a live successor (a GuardDuty
-    // finding on a running instance, a stopped instance) must keep its exact bound, even for a
-    // credential recorded at start as never reused.
-    reusableName: reusableName || (credential.reusableSessionName ?? false),
-    workloadId: credential.workloadId,
-  };
-}
-
-/** The principal Sundown changes to revoke a credential. */
-function principalOf(c: CredentialRecord): string | undefined {
-  if (c.kind === 'role-session') return c.roleArn;
-  if (c.kind === 'access-key' && c.userName) {
-    return userArn(partitionOf(c.region), c.account, c.userPath ?? '/', c.userName);
-  }
-  return undefined; // certificates: the CA is the target, no opt-in tag applies
-}
-
-/** The outcome for one end of a batch: what it did, or why it could not be handled (then retried). */
-export type BatchEndResult = { ok: true; outcome: EndOutcome } | { ok: false; error: unknown };
-
-/** One end's request for revocation, while the batch is assembled. */
-interface Planned {
-  end: number;
-  credential: CredentialRecord;
-  endedAt: string;
-  principal?: string;
-  /** Already `revoking` when read: its earlier request was interrupted, so it is sent again. */
-  resend: boolean;
-}
-
-function emptyOutcome(): EndOutcome {
-  return { requested: [], skipped: [], dryRun: [], duplicates: [] };
-}
+export { denyBoundFor, roleDenyEntryFor } from './deny-entries.ts';
+export {
+  type BatchEndResult,
+  type EndOutcome,
+  RECONCILIATION_SOURCE,
+  type WorkloadEnded,
+} from './end-request.ts';
+export { sendRevocations } from './send.ts';
 
 /** One workload end (the CLI and the sweep); the batch engine below does the work. */
 export async function endWorkload(deps: ServiceDeps, event: WorkloadEnded): Promise<EndOutcome> {
@@ -326,36 +263,11 @@ export async function endWorkloads(
   }
 
   await appendAll(deps.audit, audits);
-  const messages: RevocationMessage[] = [];
-  for (const [roleArn, group] of roles) {
-    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
-      messages.push({ target: 'role', roleArn, version: 0, credentialIds: ids });
-    }
-  }
-  for (const [userArn, group] of users) {
-    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
-      messages.push({ target: 'user', userArn, version: 0, credentialIds: ids });
-    }
-  }
-  // Entries first, then the message that carries the version covering them.
+  // Entries first, then the messages that carry the version covering them.
   const versions = await deps.store.addEntriesMany(
     new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
   );
-  for (const m of messages) {
-    if (m.target === 'role') m.version = versions.get(m.roleArn) as number;
-    if (m.target === 'user') m.version = versions.get(m.userArn) as number;
-  }
-  for (const group of certificates.values()) {
-    for (const ids of chunks(group.ids, MAX_CREDENTIALS_PER_MESSAGE)) {
-      messages.push({
-        target: 'certificate',
-        caArn: group.caArn,
-        credentialIds: ids,
-        revocationReason: group.reason,
-      });
-    }
-  }
-  await sendRevocations(deps, messages);
+  await sendRevocations(deps, revocationMessages({ roles, users, certificates }, versions));
 
   for (const [i, first] of duplicateOf) {
     const outcome = outcomeOf(i);
@@ -372,53 +284,4 @@ export async function endWorkloads(
     );
   }
   return results;
-}
-
-type CertificateReason = 'CESSATION_OF_OPERATION' | 'KEY_COMPROMISE';
-
-/** A revocation message names at most this many credentials (the message schema's bound). */
-const MAX_CREDENTIALS_PER_MESSAGE = 500;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** A manual revoke of named credentials may also retry failed or skipped ones. */
-function eligibleFor(event: WorkloadEnded): CredentialStatus[] {
-  return event.credentialIds ? ['active', 'failed', 'skipped'] : ['active'];
-}
-
-/** The sweep found the workload gone or ended although no end event was processed. */
-function missedFlag(event: WorkloadEnded): Record<string, boolean> {
-  return triggerKindOf(event.trigger) === 'reconciliation' ? { endEventMissed: true } : {};
-}
-
-export async function sendRevocations(deps: ServiceDeps, messages: RevocationMessage[]): Promise<void> {
-  const queueUrl = deps.config.SUNDOWN_REVOCATION_QUEUE_URL;
-  if (messages.length === 0) return;
-  if (!queueUrl) throw new Error('SUNDOWN_REVOCATION_QUEUE_URL is not set');
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    const res = await deps.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((m, j) => {
-          const body = JSON.stringify(m);
-          return {
-            Id: String(j),
-            MessageBody: body,
-            MessageGroupId: messageGroupOf(m),
-            MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
-          };
-        }),
-      }),
-    );
-    if ((res.Failed ?? []).length > 0) {
-      throw new Error(
-        `could not queue ${res.Failed?.length} revocation messages: ${res.Failed?.[0]?.Message}`,
-      );
-    }
-  }
 }

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { denyBoundFor } from '../../lambdas/revocation/deny-bound.ts';
+import { denyBoundFor } from '../../lambdas/revocation/deny-entries.ts';
 import { applyRevocations, type RevokerDeps } from '../../lambdas/revocation/engine.ts';
 import type { RevocationMessage } from '../../lambdas/revocation/messages.ts';
 import {

@@ -8,7 +8,7 @@ import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { credentialAudit } from '../../shared/services/audit-helpers.ts';
-import { denyBoundFor } from '../deny-bound.ts';
+import { denyBoundFor } from '../deny-entries.ts';
 import type { RevocationMessage } from '../messages.ts';
 import { prunedAudits, pruneStored } from '../pruned.ts';
 import { entryKey } from '../store.ts';

@@ -1,0 +1,51 @@
+/**
+ * What one workload end asks of the intake: its shape, its outcome, and the small rules about it
+ * (which statuses it may revoke, how it was initiated).
+ */
+import type { Classification } from '../shared/domain/classify-event.ts';
+import type { CredentialRecord, CredentialStatus } from '../shared/schemas/credential.ts';
+
+export type WorkloadEnded = Extract<Classification, { kind: 'workload-ended' }>;
+
+export interface EndOutcome {
+  requested: string[];
+  skipped: string[];
+  dryRun: string[];
+  duplicates: string[];
+}
+
+/** Trigger source of the reconciliation sweep's requests (audited with trigger kind `reconciliation`). */
+export const RECONCILIATION_SOURCE = 'sundown.reconciliation';
+
+/** How an end was initiated, as the audit trail's trigger kind. */
+export function triggerKindOf(trigger: { source?: string }): string {
+  if (trigger.source === RECONCILIATION_SOURCE) return 'reconciliation';
+  return trigger.source === 'sundown' ? 'custom-event' : 'event';
+}
+
+/** The outcome for one end of a batch: what it did, or why it could not be handled (then retried). */
+export type BatchEndResult = { ok: true; outcome: EndOutcome } | { ok: false; error: unknown };
+
+/** One end's request for revocation, while the batch is assembled. */
+export interface Planned {
+  end: number;
+  credential: CredentialRecord;
+  endedAt: string;
+  principal?: string;
+  /** Already `revoking` when read: its earlier request was interrupted, so it is sent again. */
+  resend: boolean;
+}
+
+export function emptyOutcome(): EndOutcome {
+  return { requested: [], skipped: [], dryRun: [], duplicates: [] };
+}
+
+/** A manual revoke of named credentials may also retry failed or skipped ones. */
+export function eligibleFor(event: WorkloadEnded): CredentialStatus[] {
+  return event.credentialIds ? ['active', 'failed', 'skipped'] : ['active'];
+}
+
+/** The sweep found the workload gone or ended although no end event was processed. */
+export function missedFlag(event: WorkloadEnded): Record<string, boolean> {
+  return triggerKindOf(event.trigger) === 'reconciliation' ? { endEventMissed: true } : {};
+}
