@@ -112,8 +112,18 @@ async function startProxy(upstream: string): Promise<CountingProxy> {
   };
 }
 
-export function benchClients(target: Target, userAgent = BENCH_USER_AGENT): BenchClients {
-  const config = { endpoint: target.endpoint, region: target.region, customUserAgent: userAgent };
+/** `credentials`: sign as another account (moto: assumed-role credentials act in the role's account). */
+export function benchClients(
+  target: Target,
+  userAgent = BENCH_USER_AGENT,
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): BenchClients {
+  const config = {
+    endpoint: target.endpoint,
+    region: target.region,
+    customUserAgent: userAgent,
+    credentials,
+  };
   return {
     iam: new IAMClient(config),
     ec2: new EC2Client(config),
@@ -130,6 +140,14 @@ export function naiveClients(target: Target): BenchClients {
   return benchClients(target, NAIVE_USER_AGENT);
 }
 
+/** A deployment other than the default single-account one (the multi-account scenarios' hub). */
+export interface BenchDeployOptions {
+  /** CDK context `sundown` (deployment configuration), e.g. `{ hub: { accounts: [...] } }`. */
+  config?: Record<string, unknown>;
+  /** Where to synthesize (default `cdk.out/bench-assembly`). */
+  outDir?: string;
+}
+
 /**
  * `assemblyDir`: deploy this already synthesized cloud assembly instead of
  * synthesizing the app (for iterating on the bench; a results file records it).
@@ -137,6 +155,7 @@ export function naiveClients(target: Target): BenchClients {
 export async function startBenchEnvironment(
   log: (line: string) => void,
   assemblyDir?: string,
+  options: BenchDeployOptions = {},
 ): Promise<BenchEnvironment> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -155,7 +174,8 @@ export async function startBenchEnvironment(
       log('synthesizing the CDK app (cdk synth)...');
       cloudAssemblyDir = await synthesize({
         target: direct,
-        outDir: path.join(PROJECT_ROOT, 'cdk.out', 'bench-assembly'),
+        outDir: options.outDir ?? path.join(PROJECT_ROOT, 'cdk.out', 'bench-assembly'),
+        context: options.config ? { sundown: JSON.stringify(options.config) } : undefined,
       });
     }
     log('deploying it into the emulator (cdk bootstrap + cdk deploy --method=direct)...');

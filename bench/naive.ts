@@ -33,8 +33,16 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type BenchEnvironment, cpuDelta, cpuSnapshot, drainQueues, naiveClients } from './env.ts';
+import {
+  type BenchEnvironment,
+  type CpuSnapshot,
+  cpuDelta,
+  cpuSnapshot,
+  drainQueues,
+  naiveClients,
+} from './env.ts';
 import { countCalls, deniedSessions, percentiles } from './metrics.ts';
+import type { CallRecord } from './proxy.ts';
 import type { BurstResult } from './sundown-burst.ts';
 import { perWorkload } from './sundown-burst.ts';
 import {
@@ -126,7 +134,7 @@ function policySize(doc: NaiveDocument): number {
   return JSON.stringify(doc).length;
 }
 
-interface NaiveOutcome {
+export interface NaiveOutcome {
   /** Instance -> time its PutRolePolicy returned. */
   writtenAt: Map<string, number>;
   refused: Set<string>;
@@ -176,9 +184,12 @@ async function revokeOne(
   return 'written';
 }
 
-/** N workers polling the queue like an event source mapping (batch 10, 100 ms idle wait). */
-function startWorkers(
-  iam: IAMClient,
+/**
+ * N workers polling the queue like an event source mapping (batch 10, 100 ms idle wait).
+ * `iamFor(account)`: the IAM client for the event's account (one client when single-account).
+ */
+export function startWorkers(
+  iamFor: (account: string | undefined) => Promise<IAMClient>,
   sqs: SQSClient,
   queueUrl: string,
   roleOf: Map<string, string>,
@@ -211,7 +222,11 @@ function startWorkers(
       busy++;
       try {
         for (const m of messages) {
-          const event = JSON.parse(m.Body ?? '{}') as { time?: string; detail?: { 'instance-id'?: string } };
+          const event = JSON.parse(m.Body ?? '{}') as {
+            account?: string;
+            time?: string;
+            detail?: { 'instance-id'?: string };
+          };
           const id = event.detail?.['instance-id'] ?? '';
           const roleName = roleOf.get(id);
           if (!roleName) {
@@ -220,7 +235,7 @@ function startWorkers(
           }
           const bound = ceilToSecondIso(Date.parse(event.time ?? ''));
           try {
-            const result = await revokeOne(iam, roleName, id, bound);
+            const result = await revokeOne(await iamFor(event.account), roleName, id, bound);
             if (result === 'written') outcome.writtenAt.set(id, Date.now());
             else outcome.refused.add(id);
           } catch (err) {
@@ -280,7 +295,7 @@ export async function runNaiveBurst(
       );
       if (Number(pending.Attributes?.ApproximateNumberOfMessages ?? 0) > 0)
         throw new Error('the naive queue is not empty before the run');
-      const workers = startWorkers(naive.iam, naive.sqs, delivery.queueUrl, roleOf, concurrency);
+      const workers = startWorkers(async () => naive.iam, naive.sqs, delivery.queueUrl, roleOf, concurrency);
       const mark = await env.proxy.mark();
       const endedAtMs = Date.now();
       const cpuBefore = cpuSnapshot(env);
@@ -294,66 +309,105 @@ export async function runNaiveBurst(
       await workers.stop();
       const calls = (await env.proxy.calls(mark)).filter((c) => c.t0 >= firstPutAt && c.caller === 'naive');
 
-      const finalPolicies = new Map<string, Map<string, string>>();
-      let maxInlineChars = 0;
-      for (const role of roles) {
-        try {
-          const res = await env.clients.iam.send(
-            new GetRolePolicyCommand({ RoleName: role.name, PolicyName: NAIVE_POLICY_NAME }),
-          );
-          const text = decodeURIComponent(res.PolicyDocument ?? '');
-          maxInlineChars = Math.max(maxInlineChars, JSON.stringify(JSON.parse(text)).length);
-          finalPolicies.set(role.name, deniedSessions(text));
-        } catch (err) {
-          if (!(err instanceof NoSuchEntityException)) throw err;
-          finalPolicies.set(role.name, new Map());
-        }
-      }
-      const { outcome } = workers;
-      const ttr: number[] = [];
-      const sinceOwnEvent: number[] = [];
-      const lostDetail: Record<string, number> = {};
-      for (const [i, id] of ids.entries()) {
-        const denied = finalPolicies.get(roleOf.get(id) as string)?.has(id) ?? false;
-        const writtenAt = outcome.writtenAt.get(id);
-        if (denied && writtenAt !== undefined) {
-          ttr.push(writtenAt - firstPutAt);
-          sinceOwnEvent.push(writtenAt - (acceptedAt[i] as number));
-          continue;
-        }
-        const reason = outcome.refused.has(id)
-          ? 'refused: over the 10,240-character inline quota'
-          : writtenAt !== undefined
-            ? 'lost update: written, then overwritten by a concurrent write'
-            : 'never processed';
-        lostDetail[reason] = (lostDetail[reason] ?? 0) + 1;
-      }
-      if (outcome.errors.length > 0) lostDetail[`errors: ${outcome.errors[0]}`] = outcome.errors.length;
-      const counts = countCalls(calls);
-      return {
-        system: 'naive' as const,
-        scenario: scenario.name,
-        instances: scenario.instances,
-        roles: scenario.roles,
-        calls: counts,
-        perWorkload: perWorkload(counts, ids.length),
-        timing: {
-          putMs: lastPutAt - firstPutAt,
-          // Until the baseline had handled every event (it cannot know which of its writes were lost).
-          endToEndMs: Math.max(outcome.lastHandledAt, firstPutAt) - firstPutAt,
-          settledMs: settledAt - firstPutAt,
-          timeToRevokeMs: percentiles(ttr),
-          sinceOwnEventMs: percentiles(sinceOwnEvent),
+      return naiveResult(
+        scenario,
+        ids,
+        roles.map((r) => ({ name: r.name, iam: env.clients.iam })),
+        roleOf,
+        workers.outcome,
+        calls,
+        {
+          firstPutAt,
+          lastPutAt,
+          settledAt,
+          acceptedAt,
+          cpu,
         },
-        revoked: ttr.length,
-        lost: ids.length - ttr.length,
-        lostDetail,
-        cpu,
-        runtimeErrors: { count: 0, first: [] },
-        policies: { maxInlineChars, managedPolicies: 0 },
-      };
+      );
     });
   } finally {
     await env.resumeRuntime();
   }
+}
+
+/** The measured window of a baseline run (first end event sent -> settled). */
+export interface NaiveWindow {
+  firstPutAt: number;
+  lastPutAt: number;
+  settledAt: number;
+  /** Per workload (in `ids` order): when the call carrying its end event returned. */
+  acceptedAt: number[];
+  cpu: CpuSnapshot;
+}
+
+/**
+ * The baseline's result: each session counts as revoked only if its role's final policy (read back
+ * with `iam`, the client of the role's own account) denies it and the baseline's write returned.
+ */
+export async function naiveResult(
+  scenario: Scenario,
+  ids: readonly string[],
+  roles: readonly { name: string; iam: IAMClient }[],
+  roleOf: Map<string, string>,
+  outcome: NaiveOutcome,
+  calls: CallRecord[],
+  { firstPutAt, lastPutAt, settledAt, acceptedAt, cpu }: NaiveWindow,
+): Promise<BurstResult> {
+  const finalPolicies = new Map<string, Map<string, string>>();
+  let maxInlineChars = 0;
+  for (const role of roles) {
+    try {
+      const res = await role.iam.send(
+        new GetRolePolicyCommand({ RoleName: role.name, PolicyName: NAIVE_POLICY_NAME }),
+      );
+      const text = decodeURIComponent(res.PolicyDocument ?? '');
+      maxInlineChars = Math.max(maxInlineChars, JSON.stringify(JSON.parse(text)).length);
+      finalPolicies.set(role.name, deniedSessions(text));
+    } catch (err) {
+      if (!(err instanceof NoSuchEntityException)) throw err;
+      finalPolicies.set(role.name, new Map());
+    }
+  }
+  const ttr: number[] = [];
+  const sinceOwnEvent: number[] = [];
+  const lostDetail: Record<string, number> = {};
+  for (const [i, id] of ids.entries()) {
+    const denied = finalPolicies.get(roleOf.get(id) as string)?.has(id) ?? false;
+    const writtenAt = outcome.writtenAt.get(id);
+    if (denied && writtenAt !== undefined) {
+      ttr.push(writtenAt - firstPutAt);
+      sinceOwnEvent.push(writtenAt - (acceptedAt[i] as number));
+      continue;
+    }
+    const reason = outcome.refused.has(id)
+      ? 'refused: over the 10,240-character inline quota'
+      : writtenAt !== undefined
+        ? 'lost update: written, then overwritten by a concurrent write'
+        : 'never processed';
+    lostDetail[reason] = (lostDetail[reason] ?? 0) + 1;
+  }
+  if (outcome.errors.length > 0) lostDetail[`errors: ${outcome.errors[0]}`] = outcome.errors.length;
+  const counts = countCalls(calls);
+  return {
+    system: 'naive' as const,
+    scenario: scenario.name,
+    instances: scenario.instances,
+    roles: scenario.roles,
+    calls: counts,
+    perWorkload: perWorkload(counts, ids.length),
+    timing: {
+      putMs: lastPutAt - firstPutAt,
+      // Until the baseline had handled every event (it cannot know which of its writes were lost).
+      endToEndMs: Math.max(outcome.lastHandledAt, firstPutAt) - firstPutAt,
+      settledMs: settledAt - firstPutAt,
+      timeToRevokeMs: percentiles(ttr),
+      sinceOwnEventMs: percentiles(sinceOwnEvent),
+    },
+    revoked: ttr.length,
+    lost: ids.length - ttr.length,
+    lostDetail,
+    cpu,
+    runtimeErrors: { count: 0, first: [] },
+    policies: { maxInlineChars, managedPolicies: 0 },
+  };
 }

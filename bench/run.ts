@@ -20,6 +20,7 @@ import { runAuditAppends, runAuditVerify } from './audit-scale.ts';
 import { type CapacityConfirmation, computeCapacity, confirmCapacity } from './capacity.ts';
 import { startBenchEnvironment } from './env.ts';
 import { measureBundles, measureCpu, measureSdkCallCpu } from './handler-cost.ts';
+import { runMultiAccountScenarios } from './multi-account.ts';
 import { createNaiveDelivery, runNaiveBurst } from './naive.ts';
 import {
   evaluateTargets,
@@ -41,27 +42,33 @@ const NAIVE_CONCURRENCY = 8;
 /** `--only 1000x10[,100x1]`: just these bursts, for iterating (results in a git-ignored file). */
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const only = process.argv.includes('--only')
-  ? (onlyArg ?? '').split(',').map((s) => s.trim().split('x').map(Number) as [number, number])
+  ? (onlyArg ?? '').split(',').map((s) => {
+      const [n = 0, r = 0, a = 1, ...rest] = s.trim().split('x').map(Number);
+      return [n, r, rest.length > 0 ? Number.NaN : a] as Spec;
+    })
   : undefined;
-if (only?.some(([n, r]) => !(n > 0 && r > 0))) {
-  process.stderr.write(`bench: --only takes bursts like 1000x10,100x1 (got ${onlyArg})\n`);
+if (only?.some(([n, r, a]) => !(n > 0 && r > 0 && a > 0 && a <= 3))) {
+  process.stderr.write(`bench: --only takes bursts like 1000x10,100x1,1000x10x3 (got ${onlyArg})\n`);
   process.exit(2);
 }
 const partialRun = quick || only !== undefined;
-const SCENARIOS: [instances: number, roles: number][] =
+/** A burst: instances, roles (per account), accounts (more than 1: bench/multi-account.ts). */
+type Spec = [instances: number, roles: number, accounts: number];
+const SCENARIOS: Spec[] =
   only ??
   (quick
     ? [
-        [1, 1],
-        [20, 1],
-        [20, 2],
+        [1, 1, 1],
+        [20, 1, 1],
+        [20, 2, 1],
       ]
     : [
-        [1, 1],
-        [100, 1],
-        [100, 10],
-        [1000, 10],
-        [1000, 1],
+        [1, 1, 1],
+        [100, 1, 1],
+        [100, 10, 1],
+        [1000, 10, 1],
+        [1000, 1, 1],
+        [1000, 10, 3],
       ]);
 const RESULTS_FILE = path.join(
   PROJECT_ROOT,
@@ -152,7 +159,7 @@ async function main(): Promise<number> {
   };
 
   log(
-    `Sundown benchmarks (${quick ? 'quick' : only ? 'only' : 'full'}): ${SCENARIOS.map(([n, r]) => scenarioName(n, r)).join(', ')}`,
+    `Sundown benchmarks (${quick ? 'quick' : only ? 'only' : 'full'}): ${SCENARIOS.map(([n, r, a]) => scenarioName(n, r, a)).join(', ')}`,
   );
   // SUNDOWN_BENCH_ASSEMBLY: deploy that cloud assembly instead of synthesizing (iterating on the bench).
   const givenAssembly = process.env.SUNDOWN_BENCH_ASSEMBLY;
@@ -163,8 +170,13 @@ async function main(): Promise<number> {
   // CPU per event first, while this process runs nothing else.
   log('handler cost: CPU per event (AWS calls excluded)...');
   const cpu = measureCpu(partialRun ? 100 : 500);
+  // The multi-account scenarios first, in a hub deployment of their own (stopped before the next starts).
+  const multiSpecs = SCENARIOS.filter(([, , a]) => a > 1);
+  const multi = multiSpecs.length
+    ? await runMultiAccountScenarios(multiSpecs, NAIVE_CONCURRENCY, log, time)
+    : { scenarios: [], broken: [] };
   const env = await time('setup', () => startBenchEnvironment(log, givenAssembly));
-  const broken: string[] = [];
+  const broken: string[] = [...multi.broken];
   try {
     log('handler cost: bundle sizes and cold imports (Sundown paused)...');
     await env.pauseRuntime();
@@ -181,7 +193,7 @@ async function main(): Promise<number> {
 
     const delivery = await createNaiveDelivery(env);
     const scenarios: ScenarioResult[] = [];
-    for (const [instances, roles] of SCENARIOS) {
+    for (const [instances, roles] of SCENARIOS.filter(([, , a]) => a === 1)) {
       const name = scenarioName(instances, roles);
       const scenario = { name, instances, roles };
       log(`scenario ${name}: ${instances} instance(s) over ${roles} role(s)`);
@@ -212,6 +224,7 @@ async function main(): Promise<number> {
         ratios: ratiosOf(sundown, naive),
       });
     }
+    scenarios.push(...multi.scenarios);
 
     log('capacity: renderDenyPolicies with the real budgets...');
     const rows = computeCapacity();

@@ -20,7 +20,14 @@ import { credentialIdFor, normalizeWorkloadId } from '../lambdas/shared/domain/w
 import { type CredentialRecord, CredentialRecordSchema } from '../lambdas/shared/schemas/credential.ts';
 import { OPEN_ENDED } from '../lambdas/shared/services/record-credential.ts';
 import type { Target } from '../local/aws-env.ts';
-import { type BenchEnvironment, type CpuSnapshot, cpuDelta, cpuSnapshot, drainQueues } from './env.ts';
+import {
+  type BenchClients,
+  type BenchEnvironment,
+  type CpuSnapshot,
+  cpuDelta,
+  cpuSnapshot,
+  drainQueues,
+} from './env.ts';
 import {
   type BatchWriteProfile,
   batchWriteProfile,
@@ -30,6 +37,7 @@ import {
   type Percentiles,
   percentiles,
 } from './metrics.ts';
+import type { CallRecord } from './proxy.ts';
 import {
   ceilToSecondIso,
   createRoles,
@@ -103,7 +111,10 @@ export interface RoleDenyState {
 }
 
 /** What the role's Sundown policies (inline + /sundown/ managed overflow) deny, read back from IAM. */
-export async function roleDenyState(env: BenchEnvironment, roleName: string): Promise<RoleDenyState> {
+export async function roleDenyState(
+  env: { clients: Pick<BenchClients, 'iam'> },
+  roleName: string,
+): Promise<RoleDenyState> {
   const { iam } = env.clients;
   const sessions = new Map<string, string>();
   const merge = (m: Map<string, string>) => {
@@ -252,10 +263,51 @@ export async function runSundownBurst(
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
   const calls = (await env.proxy.calls(mark)).filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
 
-  const workloadIds = new Set(ids.map((id) => instanceArn(env.target, id)));
-  const records = await registryItems(env, workloadIds);
-  const byWorkload = new Map(records.map((r) => [r.workloadId, r]));
   const states = await Promise.all(roles.map((r) => roleDenyState(env, r.name)));
+  return sundownResult(env, scenario, ids, {
+    workloadArns: ids.map((id) => instanceArn(env.target, id)),
+    states,
+    stateOf: (i) => states[roleIndexOf(i, roles.length)] as RoleDenyState,
+    window: { endedAtMs, firstPutAt, lastPutAt, settledAt, acceptedAt, cpu, errorsBefore, calls },
+  });
+}
+
+/** The measured window of a Sundown run (first end event sent -> every queue empty). */
+export interface SundownWindow {
+  endedAtMs: number;
+  firstPutAt: number;
+  lastPutAt: number;
+  settledAt: number;
+  /** Per workload (in `ids` order): when the call carrying its end event returned. */
+  acceptedAt: number[];
+  cpu: CpuSnapshot;
+  /** `env.runtimeErrors.length` when the window opened. */
+  errorsBefore: number;
+  /** Sundown's calls in the window. */
+  calls: CallRecord[];
+}
+
+/**
+ * Sundown's result: a session counts as revoked only if its registry item is `revoked` and its role's
+ * final policies (`stateOf(i)`, read back in the role's own account) deny it with a bound at or
+ * after its end.
+ */
+export async function sundownResult(
+  env: BenchEnvironment,
+  scenario: Scenario,
+  ids: readonly string[],
+  run: {
+    /** Per workload (in `ids` order): its workload ID in the registry. */
+    workloadArns: readonly string[];
+    states: readonly RoleDenyState[];
+    stateOf: (i: number) => RoleDenyState;
+    window: SundownWindow;
+  },
+): Promise<BurstResult> {
+  const { endedAtMs, firstPutAt, lastPutAt, settledAt, acceptedAt, cpu, errorsBefore, calls } = run.window;
+  const { states } = run;
+  const records = await registryItems(env, new Set(run.workloadArns));
+  const byWorkload = new Map(records.map((r) => [r.workloadId, r]));
   const lostDetail: Record<string, number> = {};
   const ttr: number[] = [];
   const sinceOwnEvent: number[] = [];
@@ -264,8 +316,8 @@ export async function runSundownBurst(
   const revokerStage: number[] = [];
   let lastRevokedAt = firstPutAt;
   ids.forEach((id, i) => {
-    const record = byWorkload.get(instanceArn(env.target, id));
-    const state = states[roleIndexOf(i, roles.length)] as RoleDenyState;
+    const record = byWorkload.get(run.workloadArns[i] as string);
+    const state = run.stateOf(i);
     const bound = state.sessions.get(id);
     const mustCover = ceilToSecondIso(Date.parse(record?.endedAt ?? new Date(endedAtMs).toISOString()));
     let problem: string | undefined;

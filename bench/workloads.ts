@@ -15,11 +15,15 @@ export interface Scenario {
   /** e.g. `1000x10`. */
   name: string;
   instances: number;
+  /** Opted-in roles (per account when `accounts` > 1). */
   roles: number;
+  /** Accounts the instances are spread over (a hub and its spokes); 1 when omitted. */
+  accounts?: number;
 }
 
-export function scenarioName(instances: number, roles: number): string {
-  return `${instances}x${roles}`;
+/** `1000x10`, or `1000x10x3` over 3 accounts. */
+export function scenarioName(instances: number, roles: number, accounts = 1): string {
+  return accounts > 1 ? `${instances}x${roles}x${accounts}` : `${instances}x${roles}`;
 }
 
 /** Creates `count` roles tagged `sundown:revoke=enabled`; returns their names and ARNs. */
