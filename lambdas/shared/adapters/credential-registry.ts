@@ -4,10 +4,8 @@
  * duplicated event can never move a credential twice (the idempotency of the
  * whole pipeline rests on these conditions).
  */
-import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -21,99 +19,32 @@ import {
   CredentialRecordSchema,
   type CredentialStatus,
 } from '../schemas/credential.ts';
+import {
+  backoff,
+  batchGetItems,
+  CREDENTIALS_BY_STATUS,
+  CREDENTIALS_BY_WORKLOAD,
+  countByKind,
+  type ListOptions,
+  MAX_TRANSACTION_ITEMS,
+  MAX_UNPROCESSED_ATTEMPTS,
+  type Page,
+  parse,
+  type TransitionRequest,
+  updateParts,
+  workloadIndexKey,
+} from './credential-registry-items.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
-export const CREDENTIALS_BY_WORKLOAD = 'byWorkload';
-export const CREDENTIALS_BY_STATUS = 'byStatus';
-
-/**
- * Key of a workload's index item in the registry table: the IDs of every credential recorded for
- * the workload, written in the same transaction as each credential. Ending a workload reads it with
- * a strongly consistent read, so a credential recorded a moment before the end is never missed (a
- * GSI query can lag behind the table). Its attributes keep it out of both GSIs.
- */
-export function workloadIndexKey(workloadId: string): string {
-  return `wl-${createHash('sha256').update(workloadId, 'utf8').digest('hex').slice(0, 40)}`;
-}
-
-/** The index items for credentials written directly (bench and test set-up), one per workload. */
-export function workloadIndexItems(records: readonly CredentialRecord[]): Record<string, unknown>[] {
-  const byWorkload = new Map<string, Set<string>>();
-  for (const r of records) {
-    const ids = byWorkload.get(r.workloadId) ?? new Set<string>();
-    ids.add(r.credentialId);
-    byWorkload.set(r.workloadId, ids);
-  }
-  return [...byWorkload].map(([workloadId, ids]) => ({
-    credentialId: workloadIndexKey(workloadId),
-    indexedWorkloadId: workloadId,
-    credentialIds: ids,
-  }));
-}
-
-/** A conditional state change, as {@link CredentialRegistry.transitionMany} takes it. */
-export interface TransitionRequest {
-  credentialId: string;
-  from: readonly CredentialStatus[];
-  to: CredentialStatus;
-  fields?: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>>;
-}
-
-/** DynamoDB's limits: 100 actions per transaction, 100 keys per BatchGetItem. */
-const MAX_TRANSACTION_ITEMS = 100;
-const MAX_BATCH_GET_KEYS = 100;
-const MAX_UNPROCESSED_ATTEMPTS = 8;
-
-function backoff(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
-}
-
-function updateParts(
-  to: CredentialStatus,
-  from: readonly CredentialStatus[],
-  fields: Partial<Omit<CredentialRecord, 'credentialId' | 'status'>>,
-) {
-  const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ':to': to };
-  const sets = ['#status = :to'];
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    names[`#${key}`] = key;
-    values[`:${key}`] = value;
-    sets.push(`#${key} = :${key}`);
-  }
-  const allowed = from.map((s, i) => {
-    values[`:from${i}`] = s;
-    return `:from${i}`;
-  });
-  return {
-    UpdateExpression: `SET ${sets.join(', ')}`,
-    ConditionExpression: `attribute_exists(credentialId) AND #status IN (${allowed.join(', ')})`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-}
-
-export interface ListOptions {
-  workloadId?: string;
-  status?: CredentialStatus;
-  limit?: number;
-  /** Opaque cursor from a previous page. */
-  cursor?: string;
-  /** With `status` alone: only credentials whose `expiresAt` is before this instant (ISO). */
-  expiresBefore?: string;
-  /** Only these kinds (a filter: a page may hold fewer than `limit` items, follow the cursor). */
-  kinds?: readonly CredentialKind[];
-}
-
-export interface Page<T> {
-  items: T[];
-  cursor?: string;
-}
-
-function parse(item: Record<string, unknown>): CredentialRecord {
-  return CredentialRecordSchema.parse(item);
-}
+export {
+  CREDENTIALS_BY_STATUS,
+  CREDENTIALS_BY_WORKLOAD,
+  type ListOptions,
+  type Page,
+  type TransitionRequest,
+  workloadIndexItems,
+  workloadIndexKey,
+} from './credential-registry-items.ts';
 
 export class CredentialRegistry {
   constructor(
@@ -179,7 +110,7 @@ export class CredentialRegistry {
    * e.g. to find deny entries whose credential has no registry record.
    */
   async existing(credentialIds: readonly string[]): Promise<Set<string>> {
-    return new Set((await this.batchGet(credentialIds, { keysOnly: true })).keys());
+    return new Set((await batchGetItems(this.doc, this.tableName, credentialIds, { keysOnly: true })).keys());
   }
 
   /** Every credential recorded for a workload, through the workload index (never a scan). */
@@ -202,7 +133,7 @@ export class CredentialRegistry {
   async forWorkloads(workloadIds: readonly string[]): Promise<Map<string, CredentialRecord[]>> {
     const unique = [...new Set(workloadIds)];
     const out = new Map<string, CredentialRecord[]>(unique.map((id) => [id, []]));
-    const indexItems = await this.batchGet(unique.map(workloadIndexKey));
+    const indexItems = await batchGetItems(this.doc, this.tableName, unique.map(workloadIndexKey));
     const idsByWorkload = new Map<string, string[]>();
     const unindexed: string[] = [];
     for (const workloadId of unique) {
@@ -210,7 +141,7 @@ export class CredentialRegistry {
       if (!index) unindexed.push(workloadId);
       else idsByWorkload.set(workloadId, [...((index.credentialIds as Set<string>) ?? [])].sort());
     }
-    const credentials = await this.batchGet([...idsByWorkload.values()].flat());
+    const credentials = await batchGetItems(this.doc, this.tableName, [...idsByWorkload.values()].flat());
     for (const [workloadId, ids] of idsByWorkload) {
       const records = ids.flatMap((id) => {
         const item = credentials.get(id);
@@ -224,47 +155,11 @@ export class CredentialRegistry {
 
   /** Credentials by ID, strongly consistent, in the order asked; unknown IDs are left out. */
   async getMany(credentialIds: readonly string[]): Promise<CredentialRecord[]> {
-    const items = await this.batchGet(credentialIds);
+    const items = await batchGetItems(this.doc, this.tableName, credentialIds);
     return [...new Set(credentialIds)].flatMap((id) => {
       const item = items.get(id);
       return item ? [parse(item)] : [];
     });
-  }
-
-  /**
-   * Items by registry key, strongly consistent, 100 keys per call, unprocessed keys retried.
-   * `keysOnly` reads just the key (to learn which exist).
-   */
-  private async batchGet(
-    keys: readonly string[],
-    options: { keysOnly?: boolean } = {},
-  ): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    const unique = [...new Set(keys)];
-    for (let i = 0; i < unique.length; i += MAX_BATCH_GET_KEYS) {
-      let pending: Record<string, unknown>[] = unique
-        .slice(i, i + MAX_BATCH_GET_KEYS)
-        .map((credentialId) => ({ credentialId }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > MAX_UNPROCESSED_ATTEMPTS)
-          throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await backoff(attempt);
-        const res = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ...(options.keysOnly ? { ProjectionExpression: 'credentialId' } : {}),
-              },
-            },
-          }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) found.set(String(item.credentialId), item);
-        pending = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return found;
   }
 
   /** One page, through an index: by workload, by status, or (status required otherwise) never a scan. */
@@ -319,34 +214,11 @@ export class CredentialRegistry {
    * Credentials in `status`, counted per kind through the status index (only the `kind` attribute
    * is read), stopping after `cap` items: `truncated` says the count is a lower bound.
    */
-  async countByKind(
+  countByKind(
     status: CredentialStatus,
     cap = 10_000,
   ): Promise<{ counts: Record<CredentialKind, number>; total: number; truncated: boolean }> {
-    const counts: Record<CredentialKind, number> = { 'role-session': 0, 'access-key': 0, certificate: 0 };
-    let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: CREDENTIALS_BY_STATUS,
-          KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': 'status', '#kind': 'kind' },
-          ExpressionAttributeValues: { ':s': status },
-          ProjectionExpression: '#kind',
-          Limit: Math.min(1000, cap - total),
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) {
-        const kind = item.kind as CredentialKind;
-        if (kind in counts) counts[kind]++;
-        total++;
-      }
-      start = res.LastEvaluatedKey;
-    } while (start && total < cap);
-    return { counts, total, truncated: start !== undefined };
+    return countByKind(this.doc, this.tableName, status, cap);
   }
 
   /**
