@@ -1,8 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { parseSundownProps, type SundownConfig } from '../config.ts';
 import { AuditSealing } from '../constructs/audit-sealing.ts';
@@ -16,21 +15,18 @@ import { HubIntake, hubEnvironment, hubRole, spokeAssumeStatement } from '../con
 import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
 import { ManagementEventsTrail } from '../constructs/management-trail.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
-import { QueueWithDlq } from '../constructs/queue-with-dlq.ts';
 import { Reconciliation } from '../constructs/reconciliation.ts';
 import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
 import { SundownFunction } from '../constructs/sundown-function.ts';
 import { UseAfterRevoke } from '../constructs/use-after-revoke.ts';
 import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
 import type { SundownProps } from '../sundown-props.ts';
+import { coreOutputs, EVENT_FUNCTION_TIMEOUT, eventQueues, REVOKER_TIMEOUT } from './stack-parts.ts';
 
 export interface SundownStackProps extends StackProps {
   readonly config: SundownConfig;
 }
 
-/** Function timeouts; queue visibility timeouts are 6x these (Lambda's guidance). */
-const EVENT_FUNCTION_TIMEOUT = Duration.seconds(60);
-const REVOKER_TIMEOUT = Duration.seconds(120);
 /**
  * Workload ends per WorkloadEnded invocation, and how long Lambda may wait to fill a batch. Each
  * batch sends one revocation message per role, so the batch size bounds the IAM writes of a burst:
@@ -73,40 +69,7 @@ export class Sundown extends Construct {
     this.eventBus = bus;
 
     // Queues. EventBridge must be able to encrypt into them.
-    const deliveryDlq = new sqs.Queue(this, 'EventDeliveryDlq', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const serviceEvents = new QueueWithDlq(this, 'ServiceEvents', {
-      encryptionKey: key,
-      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-    });
-    const busEvents = new QueueWithDlq(this, 'BusEvents', {
-      encryptionKey: key,
-      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-    });
-    const discoveryEvents = new QueueWithDlq(this, 'DiscoveryEvents', {
-      encryptionKey: key,
-      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-    });
-    const revocations = new QueueWithDlq(this, 'Revocations', {
-      encryptionKey: key,
-      visibilityTimeout: Duration.seconds(REVOKER_TIMEOUT.toSeconds() * 6),
-      fifoQueueName: `${stack.stackName}-revocations.fifo`,
-    });
-    // EventBridge encrypts into the queues; only on behalf of rules in this account.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'EventBridgeDeliversIntoSundownQueues',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
+    const { deliveryDlq, serviceEvents, busEvents, discoveryEvents, revocations } = eventQueues(this, key);
 
     // Triggers.
     new EventToQueue(this, 'EndTriggers', {
@@ -245,29 +208,14 @@ export class Sundown extends Construct {
       certificateAuthorityArns: config.certificateAuthorityArns,
     });
 
-    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName, description: "Sundown's own event bus" });
-    new CfnOutput(this, 'CredentialsTableName', { value: tables.credentials.tableName });
-    new CfnOutput(this, 'RevocationsTableName', { value: tables.revocations.tableName });
-    new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
-    new CfnOutput(this, 'BrokerFunctionName', { value: broker.fn.functionName });
-    new CfnOutput(this, 'BrokerRoleArn', {
-      value: broker.role.roleArn,
-      description:
-        "the broker's role: target roles trust it (trustSundownBroker in lib/constructs/broker-trust.ts)",
+    coreOutputs(this, {
+      bus,
+      tables,
+      broker,
+      deliveryDlq,
+      hub,
+      queues: { serviceEvents, busEvents, discoveryEvents, revocations },
     });
-    new CfnOutput(this, 'RevocationQueueUrl', { value: revocations.queue.queueUrl });
-    for (const [name, q] of Object.entries({ serviceEvents, busEvents, discoveryEvents, revocations })) {
-      const label = name.charAt(0).toUpperCase() + name.slice(1);
-      new CfnOutput(this, `${label}DlqUrl`, { value: q.deadLetterQueue.queueUrl });
-    }
-    new CfnOutput(this, 'EventDeliveryDlqUrl', { value: deliveryDlq.queueUrl });
-    if (hub) {
-      new CfnOutput(this, 'HubEventBusArn', {
-        value: hub.bus.eventBusArn,
-        description: 'the hub bus: each SundownSpoke forwards its events here',
-      });
-      new CfnOutput(this, 'HubEventDeliveryDlqUrl', { value: hub.deliveryDlq.queueUrl });
-    }
 
     // --- Operations (issue 8): reconciliation sweep, alarms, dashboard. ---
     const reconciliation = new Reconciliation(this, 'Reconciliation', {
