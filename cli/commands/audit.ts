@@ -100,13 +100,12 @@ function parseCredential(raw: string | undefined): string | undefined {
   return raw;
 }
 
-function recordRow(record: AuditRecord & { account?: string }): Record<string, unknown> {
+function recordRow(record: AuditRecord): Record<string, unknown> {
   return {
     chain: record.chainId,
     seq: record.seq,
     at: record.at,
     type: record.type,
-    account: record.account,
     workload: record.workloadId,
     credential: record.credentialId,
     outcome: record.outcome,
@@ -134,9 +133,10 @@ async function query(opts: QueryOptions): Promise<void> {
     },
     { validate: false },
   );
+  // --json prints the stored records exactly as stored (what `audit verify` hashes); the account they
+  // are about is in their workload ID (or principal), and the table shows it as a column.
   const records = read
-    .map((r) => ({ ...r, account: recordAccount(r, home) }))
-    .filter((r) => account === undefined || r.account === account)
+    .filter((r) => account === undefined || recordAccount(r, home) === account)
     .slice(0, limit);
   if (account !== undefined && read.length === ACCOUNT_SCAN_LIMIT && records.length < limit) {
     process.stderr.write(
@@ -147,17 +147,10 @@ async function query(opts: QueryOptions): Promise<void> {
     printJson(records);
     return;
   }
-  printTable(records.map(recordRow), [
-    'chain',
-    'seq',
-    'at',
-    'type',
-    'account',
-    'workload',
-    'credential',
-    'outcome',
-    'reason',
-  ]);
+  printTable(
+    records.map((r) => ({ ...recordRow(r), account: recordAccount(r, home) })),
+    ['chain', 'seq', 'at', 'type', 'account', 'workload', 'credential', 'outcome', 'reason'],
+  );
   if (records.length === limit) {
     process.stderr.write(
       `(showing the first ${limit} records, oldest first: narrow the query or raise --limit)\n`,

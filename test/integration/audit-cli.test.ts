@@ -302,10 +302,10 @@ describe('audit query', () => {
 
     expect(result.code).toBe(0);
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^CHAIN +SEQ +AT +TYPE +WORKLOAD +CREDENTIAL +OUTCOME +REASON$/);
+    expect(header).toMatch(/^CHAIN +SEQ +AT +TYPE +ACCOUNT +WORKLOAD +CREDENTIAL +OUTCOME +REASON$/);
     expect(rows).toHaveLength(3);
     expect(rows[2]).toMatch(
-      / revoked +arn:aws:ec2:us-east-1:123456789012:instance\/i-[0-9a-f]+ +rs-[0-9a-f]{24} +success /,
+      / revoked +123456789012 +arn:aws:ec2:us-east-1:123456789012:instance\/i-[0-9a-f]+ +rs-[0-9a-f]{24} +success /,
     );
   });
 
