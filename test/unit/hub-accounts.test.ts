@@ -87,6 +87,15 @@ describe('Accounts: where Sundown acts', () => {
     ]);
   });
 
+  it('assumes a spoke role once for every client and call that uses it', async () => {
+    const { accounts, calls } = hub([SPOKE_A]);
+    const session = accounts.credentials(SPOKE_A, 'aws', 'revoke');
+    const [first, second] = await Promise.all([session?.(), session?.()]);
+    await accounts.credentials(SPOKE_A, 'aws', 'revoke')?.();
+    expect(calls).toHaveLength(1);
+    expect(second).toEqual(first);
+  });
+
   it('makes one client per account and purpose', () => {
     const { accounts } = hub();
     let made = 0;

@@ -71,6 +71,8 @@ export interface AccountsOptions {
 }
 
 const SESSION_SECONDS = 3600;
+/** A spoke session is renewed this long before it expires (the SDK's own margin is 5 minutes). */
+const REFRESH_MS = 10 * 60_000;
 
 export class Accounts {
   private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
@@ -144,9 +146,28 @@ export class Accounts {
     };
   }
 
+  /**
+   * The spoke role's session, shared by every client that acts with it (IAM, EC2, ECS, ...): assumed
+   * once, again only when it is within {@link REFRESH_MS} of expiring or the last attempt failed.
+   */
   private assume(roleArn: string): AwsCredentialIdentityProvider {
+    let session: Promise<AwsCredentialIdentity> | undefined;
+    return async () => {
+      const seen = session;
+      if (seen) {
+        const held = await seen.catch(() => undefined);
+        const expiring = held?.expiration && held.expiration.getTime() - Date.now() < REFRESH_MS;
+        if (held && !expiring) return held;
+      }
+      // None yet, failed or expiring: the first caller to notice renews it, the others share that.
+      if (session === seen) session = this.assumeOnce(roleArn);
+      return session as Promise<AwsCredentialIdentity>;
+    };
+  }
+
+  private assumeOnce(roleArn: string): Promise<AwsCredentialIdentity> {
     const { sessionName, externalId } = this.options;
-    return async (): Promise<AwsCredentialIdentity> => {
+    return (async (): Promise<AwsCredentialIdentity> => {
       const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
       const sts = await clientOf(this.options.sts);
       let res: AssumeRoleCommandOutput;
@@ -172,7 +193,7 @@ export class Accounts {
         sessionToken: c.SessionToken,
         ...(c.Expiration ? { expiration: c.Expiration } : {}),
       };
-    };
+    })();
   }
 }
 
