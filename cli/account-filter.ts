@@ -1,6 +1,7 @@
 /**
  * `--account`: which account's credentials and audit records to show (a hub serves several, issue 19).
  */
+import { arnAccount } from '../lambdas/shared/adapters/accounts.ts';
 import { workloadAccount } from '../lambdas/shared/domain/workload-id.ts';
 import type { AuditRecord } from '../lambdas/shared/schemas/audit-record.ts';
 import { CliError } from './errors.ts';
@@ -14,8 +15,6 @@ export function parseAccount(raw: string | undefined): string | undefined {
   return account;
 }
 
-const ARN_ACCOUNT = /^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/;
-
 /**
  * The account an audit record is about: its workload's (ARN, or a spoke's `<account>/` custom ID),
  * else that of the principal its details name, else the deployment's own (`home`).
@@ -25,8 +24,8 @@ export function recordAccount(record: Pick<AuditRecord, 'workloadId' | 'details'
   if (fromWorkload) return fromWorkload;
   for (const key of ['roleArn', 'principalArn', 'userArn']) {
     const value = record.details?.[key];
-    const match = typeof value === 'string' ? ARN_ACCOUNT.exec(value) : null;
-    if (match?.[1]) return match[1];
+    const owner = typeof value === 'string' ? arnAccount(value)?.account : undefined;
+    if (owner) return owner;
   }
   return home;
 }

@@ -5,7 +5,7 @@
 import { partitionOf, userArn } from '../shared/domain/iam-arn.ts';
 import type { MaxSessionHoursConfig } from '../shared/runtime-config.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
-import type { StoredDenyEntry } from './store.ts';
+import { entryKey, type StoredDenyEntry } from './store-items.ts';
 
 /**
  * The first instant after the second `endedAt` falls in: what the deny covers (sessions issued before
@@ -58,4 +58,16 @@ export function principalOf(c: CredentialRecord): string | undefined {
     return userArn(partitionOf(c.region), c.account, c.userPath ?? '/', c.userName);
   }
   return undefined; // certificates: the CA is the target, no opt-in tag applies
+}
+
+/**
+ * The keys a role session's deny entry may be stored under, current first: bounded by the end's
+ * whole second ({@link denyBoundFor}), or, for an entry stored before that rule, by the end itself
+ * (so revocations in flight across an upgrade still settle and the sweep still finds them).
+ */
+export function denyEntryKeysFor(sessionName: string, endedAt: string): [current: string, legacy: string] {
+  return [
+    entryKey({ sessionName, notAfter: denyBoundFor(endedAt) }),
+    entryKey({ sessionName, notAfter: endedAt }),
+  ];
 }

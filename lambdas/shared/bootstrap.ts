@@ -54,13 +54,13 @@ export function depsFromConfig(
     iam: clients.iam(),
     codebuild: lazyClients.codebuild,
   });
-  const resolverIn = accounts.perAccount('resolver', 'read', (c) => {
+  const resolverIn = accounts.perAccount('resolver', 'read', (c, account, partition) => {
     if (!c.credentials) return homeResolver;
     const spoke = makeLazyClients(c);
     return new AwsWorkloadRoleResolver({
       ec2: spoke.ec2,
       ecs: spoke.ecs,
-      iam: iamClient(c),
+      iam: readIam(account, partition),
       codebuild: spoke.codebuild,
     });
   });

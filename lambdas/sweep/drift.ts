@@ -1,3 +1,4 @@
+import { denyEntryKeysFor } from '../revocation/deny-entries.ts';
 import { roleDenyEntryFor } from '../revocation/intake.ts';
 import { entryKey, type StoredDenyEntry } from '../revocation/store.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
@@ -81,8 +82,7 @@ export async function checkRevoked(run: Run): Promise<void> {
     );
     if (!expected || Date.parse(expected.expiresAt) <= run.now.getTime()) continue; // pruned as due
     const state = await loadPrincipal(run, credential.roleArn);
-    // An entry bounded by the end itself (stored before the whole-second bound) covers it as well.
-    const covering = [entryKey(expected), entryKey({ ...expected, notAfter: credential.endedAt })];
+    const covering = denyEntryKeysFor(expected.sessionName, credential.endedAt);
     if (state.entries.some((e) => covering.includes(entryKey(e)))) continue;
     const list = restore.get(credential.roleArn) ?? [];
     list.push({ entry: expected, credential });

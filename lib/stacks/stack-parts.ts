@@ -27,18 +27,15 @@ export function eventQueues(scope: Construct, key: kms.Key) {
     retentionPeriod: Duration.days(14),
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  const serviceEvents = new QueueWithDlq(scope, 'ServiceEvents', {
-    encryptionKey: key,
-    visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-  });
-  const busEvents = new QueueWithDlq(scope, 'BusEvents', {
-    encryptionKey: key,
-    visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-  });
-  const discoveryEvents = new QueueWithDlq(scope, 'DiscoveryEvents', {
-    encryptionKey: key,
-    visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
-  });
+  // The event queues: consumed by the 60 s event functions.
+  const eventQueue = (id: string) =>
+    new QueueWithDlq(scope, id, {
+      encryptionKey: key,
+      visibilityTimeout: Duration.seconds(EVENT_FUNCTION_TIMEOUT.toSeconds() * 6),
+    });
+  const serviceEvents = eventQueue('ServiceEvents');
+  const busEvents = eventQueue('BusEvents');
+  const discoveryEvents = eventQueue('DiscoveryEvents');
   const revocations = new QueueWithDlq(scope, 'Revocations', {
     encryptionKey: key,
     visibilityTimeout: Duration.seconds(REVOKER_TIMEOUT.toSeconds() * 6),

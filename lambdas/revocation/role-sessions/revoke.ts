@@ -8,7 +8,7 @@ import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { credentialAudit } from '../../shared/services/audit-helpers.ts';
-import { denyBoundFor } from '../deny-entries.ts';
+import { denyBoundFor, denyEntryKeysFor } from '../deny-entries.ts';
 import type { RevocationMessage } from '../messages.ts';
 import { prunedAudits, pruneStored } from '../pruned.ts';
 import { entryKey } from '../store.ts';
@@ -105,11 +105,9 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const revokedAt = deps.now().toISOString();
   for (const credential of credentials) {
     if (credential.status !== 'revoking') continue; // duplicate or already settled
-    // The entry the intake stored: bounded by the end's whole second (an entry stored before that
-    // rule, bounded by the end itself, still counts, so revocations in flight across an upgrade settle).
-    const keys = [denyBoundFor(credential.endedAt ?? ''), credential.endedAt ?? ''].map((notAfter) =>
-      credential.sessionName ? entryKey({ sessionName: credential.sessionName, notAfter }) : '',
-    );
+    const keys: readonly string[] = credential.sessionName
+      ? denyEntryKeysFor(credential.sessionName, credential.endedAt ?? '')
+      : [''];
     const key = keys.find((k) => present.has(k) || prunedKeys.has(k)) ?? (keys[0] as string);
     if (prunedKeys.has(key)) {
       // Every session this entry targets had expired by the time it was processed.
