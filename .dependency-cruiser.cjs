@@ -12,10 +12,25 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: 'triggers-stay-pure',
+      severity: 'error',
+      comment:
+        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters) or aws-cdk-lib',
+      from: { path: '^lambdas/triggers/' },
+      to: {
+        reachable: true,
+        path: [
+          '^node_modules/(@aws-sdk|@smithy|@aws-lambda-powertools|aws-cdk-lib|constructs|aws-lambda)/',
+          '^lambdas/shared/(adapters|services|handlers)/',
+          '^lambdas/shared/(clients|powertools|bootstrap|runtime-config)[.]ts$',
+        ],
+      },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|cdk\\.out)/' },
+    exclude: { path: '^(dist|cdk\\.out)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },

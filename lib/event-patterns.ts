@@ -1,103 +1,34 @@
 import * as events from 'aws-cdk-lib/aws-events';
+import { CODEBUILD_COMPLETED_STATUSES } from '../lambdas/triggers/codebuild.ts';
+import { sundownCredentialIssued } from '../lambdas/triggers/credential-issued.ts';
+import { type PatternOptions, TRIGGERS, type TriggerRule } from '../lambdas/triggers/index.ts';
+import { sundownWorkloadEnded } from '../lambdas/triggers/workload-ended.ts';
 
 /**
- * The EventBridge patterns of Sundown's triggers, kept apart from the
- * constructs so tests can check them against the documented event formats.
+ * The EventBridge patterns of Sundown's triggers, built from the runtime's list of triggers
+ * (lambdas/triggers/index.ts, one module per trigger), so a rule and the code that reads its events
+ * cannot drift apart. The keys are the rules' construct IDs: never rename one.
  */
 
-/**
- * Every `build-status` a completed build reports (CodeBuild's StatusType but IN_PROGRESS): a build
- * that ends FAULT or TIMED_OUT held credentials as much as one that SUCCEEDED.
- */
-export const CODEBUILD_COMPLETED_STATUSES = ['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'] as const;
+export { CODEBUILD_COMPLETED_STATUSES };
+
+function rules(pick: (t: (typeof TRIGGERS)[number]) => TriggerRule | undefined, opts: PatternOptions) {
+  const patterns: Record<string, events.EventPattern> = {};
+  for (const trigger of TRIGGERS) {
+    const rule = pick(trigger);
+    if (rule) patterns[rule.id] = rule.pattern(opts);
+  }
+  return patterns;
+}
 
 /** Workload-end events from AWS services, on the default bus. */
-export function workloadEndPatterns(opts: {
-  stoppedEndsWorkload: boolean;
-}): Record<string, events.EventPattern> {
-  return {
-    Ec2InstanceEnded: {
-      source: ['aws.ec2'],
-      detailType: ['EC2 Instance State-change Notification'],
-      detail: { state: ['shutting-down', 'terminated', ...(opts.stoppedEndsWorkload ? ['stopped'] : [])] },
-    },
-    AutoScalingTerminated: {
-      source: ['aws.autoscaling'],
-      detailType: ['EC2 Instance Terminate Successful'],
-    },
-    EcsTaskStopped: {
-      source: ['aws.ecs'],
-      detailType: ['ECS Task State Change'],
-      detail: { lastStatus: ['STOPPED'] },
-    },
-    BatchJobEnded: {
-      source: ['aws.batch'],
-      detailType: ['Batch Job State Change'],
-      detail: { status: ['SUCCEEDED', 'FAILED'] },
-    },
-    LambdaFunctionDeleted: {
-      source: ['aws.lambda'],
-      detailType: ['AWS API Call via CloudTrail'],
-      detail: {
-        eventSource: ['lambda.amazonaws.com'],
-        eventName: ['DeleteFunction', 'DeleteFunction20150331'],
-      },
-    },
-    CodeBuildEnded: {
-      source: ['aws.codebuild'],
-      detailType: ['CodeBuild Build State Change'],
-      detail: { 'build-status': [...CODEBUILD_COMPLETED_STATUSES] },
-    },
-    GuardDutyCredentialExfiltration: {
-      source: ['aws.guardduty'],
-      detailType: ['GuardDuty Finding'],
-      detail: {
-        type: [
-          'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
-          'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS',
-        ],
-      },
-    },
-  };
+export function workloadEndPatterns(opts: PatternOptions): Record<string, events.EventPattern> {
+  return rules((t) => t.end, opts);
 }
 
 /** Workload-start events (discovery of credentials issued without the broker), on the default bus. */
 export function workloadStartPatterns(): Record<string, events.EventPattern> {
-  return {
-    Ec2InstanceRunning: {
-      source: ['aws.ec2'],
-      detailType: ['EC2 Instance State-change Notification'],
-      detail: { state: ['running'] },
-    },
-    EcsTaskRunning: {
-      source: ['aws.ecs'],
-      detailType: ['ECS Task State Change'],
-      detail: { lastStatus: ['RUNNING'] },
-    },
-    BatchJobRunning: {
-      source: ['aws.batch'],
-      detailType: ['Batch Job State Change'],
-      detail: { status: ['STARTING', 'RUNNING'] },
-    },
-    LambdaFunctionConfigured: {
-      source: ['aws.lambda'],
-      detailType: ['AWS API Call via CloudTrail'],
-      detail: {
-        eventSource: ['lambda.amazonaws.com'],
-        eventName: [
-          'CreateFunction',
-          'CreateFunction20150331',
-          'UpdateFunctionConfiguration',
-          'UpdateFunctionConfiguration20150331v2',
-        ],
-      },
-    },
-    CodeBuildStarted: {
-      source: ['aws.codebuild'],
-      detailType: ['CodeBuild Build State Change'],
-      detail: { 'build-status': ['IN_PROGRESS'] },
-    },
-  };
+  return rules((t) => t.start, { stoppedEndsWorkload: false });
 }
 
 /** Source of the audit events Sundown publishes on its own bus. */
@@ -126,6 +57,6 @@ export const HUB_BUS_REQUESTS: events.EventPattern = {
 
 export const SUNDOWN_SOURCE = SUNDOWN_EVENT_SOURCE;
 export const DETAIL_TYPES = {
-  workloadEnded: 'Workload Ended',
-  credentialIssued: 'Credential Issued',
+  workloadEnded: sundownWorkloadEnded.detailType,
+  credentialIssued: sundownCredentialIssued.detailType,
 } as const;

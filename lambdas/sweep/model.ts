@@ -4,8 +4,8 @@ import type { DenyPolicyReader } from '../revocation/role-sessions/policy-reader
 import type { AccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
 import type { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import type { WorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
-import type { Trigger } from '../shared/domain/classify-event.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
+import type { Trigger } from '../triggers/envelope.ts';
 
 export const FINDING_KINDS = [
   'missed-end',

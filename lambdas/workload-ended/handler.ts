@@ -9,13 +9,13 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { endWorkloads, type WorkloadEnded } from '../revocation/intake.ts';
 import { appendAll } from '../shared/adapters/audit-log.ts';
 import { bindInvocation, buildDeps, hubTrust, servesAccount } from '../shared/bootstrap.ts';
-import { type Classification, classifyEvent } from '../shared/domain/classify-event.ts';
 import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { type RegistrationRequest, recordRegistrations } from '../shared/services/record-credential.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
+import { type Classification, classifyEvent } from '../triggers/classify.ts';
 
 const deps = buildDeps('workload-ended');
 

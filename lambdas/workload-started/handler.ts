@@ -5,11 +5,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { bindInvocation, buildDeps, hubTrust, servesAccount } from '../shared/bootstrap.ts';
-import { classifyEvent } from '../shared/domain/classify-event.ts';
 import { parseBody, untrustedReason } from '../shared/handlers/event-trust.ts';
 import { flushMetrics, logger, metrics } from '../shared/powertools.ts';
 import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
 import { rejectEvent } from '../shared/services/reject-event.ts';
+import { classifyEvent } from '../triggers/classify.ts';
 
 const deps = buildDeps('workload-started');
 const processor = new BatchProcessor(EventType.SQS);

@@ -12,7 +12,7 @@ import {
   CREDENTIALS_BY_STATUS,
   CREDENTIALS_BY_WORKLOAD,
 } from '../../lambdas/shared/adapters/credential-registry.ts';
-import { classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
+import { classifyEvent } from '../../lambdas/triggers/classify.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';

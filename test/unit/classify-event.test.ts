@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Classification, classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
 import { SESSION_NAME_PATTERN } from '../../lambdas/shared/domain/workload-id.ts';
+import { type Classification, classifyEvent } from '../../lambdas/triggers/classify.ts';
 
 type Json = Record<string, unknown> & { detail: Record<string, unknown> };
 const fixture = (name: string): Json =>

@@ -12,7 +12,6 @@
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
-import { classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
 import {
   type DenyEntry,
   FRESH_ROLE_OPTIONS,
@@ -21,6 +20,7 @@ import {
   renderDenyPolicies,
 } from '../../lambdas/shared/domain/deny-policy.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
+import { classifyEvent } from '../../lambdas/triggers/classify.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE_ID = 'AROAEXAMPLEROLEID5678';

@@ -9,9 +9,9 @@ import { parseAccount, recordAccount } from '../../cli/account-filter.ts';
 import { AccountRoutedLiveness } from '../../lambdas/shared/adapters/account-routed.ts';
 import { AccountNotServed, Accounts, SpokeAccessError } from '../../lambdas/shared/adapters/accounts.ts';
 import type { WorkloadLiveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
-import { classifyEvent } from '../../lambdas/shared/domain/classify-event.ts';
 import { normalizeWorkloadId, workloadAccount } from '../../lambdas/shared/domain/workload-id.ts';
 import { untrustedReason } from '../../lambdas/shared/handlers/event-trust.ts';
+import { classifyEvent } from '../../lambdas/triggers/classify.ts';
 
 const HUB = '111111111111';
 const SPOKE_A = '222222222222';

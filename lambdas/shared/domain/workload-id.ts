@@ -235,7 +235,7 @@ function truncate(value: string, max: number): string {
 
 /**
  * The account a workload belongs to: the account of its ARN, the `<account>/` prefix of a custom ID a
- * hub's spoke sent (lambdas/shared/domain/classification.ts), else undefined (the deployment's own).
+ * hub's spoke sent (lambdas/triggers/shared.ts, `sundownWorkload`), else undefined (the deployment's own).
  */
 export function workloadAccount(workloadId: string): string | undefined {
   if (workloadId.startsWith('arn:')) {

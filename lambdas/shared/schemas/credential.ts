@@ -4,6 +4,7 @@
  * token or private key sent by mistake is refused instead of stored.
  */
 import { z } from 'zod';
+import { IsoDateTimeSchema, TriggerSchema } from '../../triggers/envelope.ts';
 import {
   ACCOUNT_PATTERN,
   CREDENTIAL_ID_PATTERN,
@@ -12,7 +13,6 @@ import {
   SESSION_NAME_PATTERN,
   WORKLOAD_KINDS,
 } from '../domain/workload-id.ts';
-import { IsoDateTimeSchema, TriggerSchema } from './events.ts';
 
 export const CREDENTIAL_KINDS = ['role-session', 'access-key', 'certificate'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];

@@ -5,8 +5,8 @@
  * audited once, as `issued`, when the record is new.
  */
 
+import type { Trigger } from '../../triggers/envelope.ts';
 import { appendAll } from '../adapters/audit-log.ts';
-import type { Trigger } from '../domain/classify-event.ts';
 import {
   credentialIdFor,
   normalizeSerial,

@@ -1,4 +1,4 @@
-import type { Trigger } from '../domain/classify-event.ts';
+import type { Trigger } from '../../triggers/envelope.ts';
 import type { AuditRecordInput } from '../schemas/audit-record.ts';
 import { auditTrigger } from './audit-helpers.ts';
 import type { ServiceDeps } from './deps.ts';

@@ -1,17 +1,18 @@
 /**
- * What classify-event.ts returns, and the helpers its per-source classifiers share: building
- * workloads from events, the classification shapes, reason and quote sanitizing.
+ * What classifying an event returns (classify.ts), and the helpers every trigger's normalization
+ * shares: parsing the detail, building workloads from events (EC2 instances, Sundown's custom IDs),
+ * the classification shapes, the account checks, reason and quote sanitizing.
  */
 import type { z } from 'zod';
-import { type CredentialRegistration, RoleArnSchema } from '../schemas/credential.ts';
-import type { EventEnvelope, Trigger } from '../schemas/events.ts';
 import {
   INSTANCE_ID_PATTERN,
   InvalidWorkloadIdError,
   normalizeWorkloadId,
   type Workload,
   type WorkloadKind,
-} from './workload-id.ts';
+} from '../shared/domain/workload-id.ts';
+import { type CredentialRegistration, RoleArnSchema } from '../shared/schemas/credential.ts';
+import type { EventEnvelope, Trigger } from './envelope.ts';
 
 export interface RoleHint {
   roleArn?: string;
@@ -54,7 +55,7 @@ export interface ClassifyContext {
   serves?: (account: string) => boolean;
 }
 
-/** Rejection signal inside this module; always caught in `classifyEvent`. */
+/** Rejection signal inside the triggers; always caught in `classifyEvent`. */
 export class Reject extends Error {}
 
 export interface Env {
