@@ -12,11 +12,13 @@ import {
   CREDENTIALS_BY_STATUS,
   CREDENTIALS_BY_WORKLOAD,
 } from '../../lambdas/shared/adapters/credential-registry.ts';
-import { classifyEvent } from '../../lambdas/triggers/classify.ts';
+import { type Classification, classifyEvent } from '../../lambdas/triggers/classify.ts';
+import { type RulePattern, TRIGGERS, type TriggerRule, triggerFor } from '../../lambdas/triggers/index.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';
 import type { QueueWithDlq } from '../../lib/constructs/queue-with-dlq.ts';
 import type { SundownFunction } from '../../lib/constructs/sundown-function.ts';
 import type { SundownStack } from '../../lib/stacks/sundown-stack.ts';
+import { matchesPattern } from './event-pattern-match.ts';
 import { arnRefOf, logicalIdOf, refOf, sundownTemplate } from './support.ts';
 
 type Resource = {
@@ -267,6 +269,138 @@ describe('EventBridge triggers', () => {
       }
     }
   });
+});
+
+type Event = Record<string, unknown> & {
+  source: string;
+  'detail-type': string;
+  detail: Record<string, unknown>;
+};
+type CfnPattern = { source: string[]; 'detail-type': string[]; detail?: Record<string, string[]> };
+const readEvent = (name: string) => JSON.parse(readFileSync(`test/events/${name}.json`, 'utf8')) as Event;
+
+/**
+ * The sample event (test/events/) of each rule of the runtime's triggers, and the detail members it
+ * needs to mean what its rule says (an ECS task that is RUNNING and meant to be). A trigger's new
+ * rule fails the test below until it has one.
+ */
+const RULE_FIXTURES: Record<string, { fixture: string; detail?: Record<string, unknown> }> = {
+  Ec2InstanceEnded: { fixture: 'ec2-instance-state-change' },
+  Ec2InstanceRunning: { fixture: 'ec2-instance-state-change' },
+  AutoScalingTerminated: { fixture: 'autoscaling-instance-terminate' },
+  EcsTaskStopped: { fixture: 'ecs-task-state-change' },
+  EcsTaskRunning: { fixture: 'ecs-task-state-change', detail: { desiredStatus: 'RUNNING' } },
+  BatchJobEnded: { fixture: 'batch-job-state-change' },
+  BatchJobRunning: { fixture: 'batch-job-state-change' },
+  LambdaFunctionDeleted: { fixture: 'lambda-cloudtrail-delete-function' },
+  LambdaFunctionConfigured: { fixture: 'lambda-cloudtrail-create-function' },
+  CodeBuildEnded: { fixture: 'codebuild-build-state-change' },
+  CodeBuildStarted: { fixture: 'codebuild-build-state-change' },
+  GuardDutyCredentialExfiltration: { fixture: 'guardduty-instance-credential-exfiltration' },
+};
+
+/** Sundown's own triggers (no rule of their own: the catch-all rule on its bus), by trigger name. */
+const BUS_FIXTURES: Record<string, { fixture: string; kind: Classification['kind'] }> = {
+  'sundown-workload-ended': { fixture: 'sundown-workload-ended', kind: 'workload-ended' },
+  'sundown-credential-issued': { fixture: 'sundown-credential-issued', kind: 'credential-issued' },
+};
+
+/** A registry pattern as the template renders it (`detail-type`, not `detailType`). */
+const cfnPattern = (p: RulePattern): CfnPattern => ({
+  source: p.source,
+  'detail-type': p.detailType,
+  ...(p.detail ? { detail: p.detail } : {}),
+});
+
+/** One event per value the pattern lists: the sample with that detail value and the first of the others. */
+function eventsMatching(pattern: CfnPattern, sample: Event): Event[] {
+  const detail = Object.entries(pattern.detail ?? {});
+  const first = Object.fromEntries(detail.map(([key, values]) => [key, values[0]]));
+  const variants = detail.flatMap(([key, values]) => values.map((value) => ({ ...first, [key]: value })));
+  return (variants.length > 0 ? variants : [{}]).map((members) => ({
+    ...sample,
+    source: pattern.source[0] as string,
+    'detail-type': pattern['detail-type'][0] as string,
+    detail: { ...sample.detail, ...members },
+  }));
+}
+
+describe("EventBridge triggers agree with the runtime's triggers (lambdas/triggers/)", () => {
+  const byQueue = { end: 'serviceEvents', start: 'discoveryEvents' } as const;
+  const expectedKind = { end: 'workload-ended', start: 'workload-started' } as const;
+  const registryRules = TRIGGERS.flatMap((trigger) =>
+    (['end', 'start'] as const).flatMap((which) => {
+      const rule: TriggerRule | undefined = trigger[which];
+      return rule ? [{ trigger, rule, which }] : [];
+    }),
+  );
+  /** The stack's rules on the default bus that send to this queue, by logical ID. */
+  const rulesTo = (which: 'end' | 'start') =>
+    rules().filter(
+      ([, r]) =>
+        r.Properties.EventBusName === undefined &&
+        arnRefOf((r.Properties.Targets as RuleTarget[])[0]?.Arn) === ids.queues[byQueue[which]].queue,
+    );
+
+  it('gives every trigger a rule: its own on the default bus, or the catch-all on the Sundown bus', () => {
+    for (const trigger of TRIGGERS) {
+      if (trigger.bus === 'default') expect(trigger.end ?? trigger.start, trigger.name).toBeDefined();
+      else expect(BUS_FIXTURES[trigger.name], `${trigger.name}: add it to BUS_FIXTURES`).toBeDefined();
+    }
+    expect(Object.keys(BUS_FIXTURES).sort()).toEqual(
+      TRIGGERS.filter((t) => t.bus === 'sundown')
+        .map((t) => t.name)
+        .sort(),
+    );
+  });
+
+  it("has exactly the triggers' rules on the default bus, under their construct IDs and with their patterns", () => {
+    for (const which of ['end', 'start'] as const) {
+      const deployed = rulesTo(which);
+      const expected = registryRules.filter((r) => r.which === which);
+      expect(deployed.map(([id]) => id).sort(), which).toHaveLength(expected.length);
+      for (const { rule } of expected) {
+        const found = deployed.filter(([id]) => id.includes(rule.id));
+        expect(found, rule.id).toHaveLength(1);
+        expect(normalized(found[0]?.[1].Properties.EventPattern), rule.id).toEqual(
+          normalized(cfnPattern(rule.pattern({ stoppedEndsWorkload: false }))),
+        );
+      }
+    }
+  });
+
+  it.each(registryRules.map(({ trigger, rule, which }) => [rule.id, trigger, rule, which] as const))(
+    'classifies every event the %s rule matches as its trigger',
+    (_id, trigger, rule, which) => {
+      const sample = RULE_FIXTURES[rule.id];
+      expect(sample, `${rule.id}: add its sample event to RULE_FIXTURES`).toBeDefined();
+      const [, deployed] = rulesTo(which).find(([id]) => id.includes(rule.id)) ?? [];
+      const pattern = deployed?.Properties.EventPattern as CfnPattern;
+      const base = readEvent(sample?.fixture ?? '');
+      const events = eventsMatching(pattern, { ...base, detail: { ...base.detail, ...sample?.detail } });
+      expect(events.length).toBeGreaterThan(0);
+      for (const event of events) {
+        const what = `${rule.id}: ${JSON.stringify(Object.keys(pattern.detail ?? {}).map((k) => event.detail[k]))}`;
+        expect(matchesPattern(pattern, event), what).toBe(true);
+        expect(triggerFor(event.source, event['detail-type'])?.name, what).toBe(trigger.name);
+        expect(classifyEvent(event).kind, what).toBe(expectedKind[which]);
+      }
+    },
+  );
+
+  it.each(Object.entries(BUS_FIXTURES))(
+    'routes %s from the Sundown bus to BusEvents and classifies it as its trigger',
+    (name, { fixture, kind }) => {
+      const event = readEvent(fixture);
+      const busRules = rules().filter(([, r]) => refOf(r.Properties.EventBusName) === ids.bus);
+      expect(busRules).toHaveLength(1);
+      const [, rule] = busRules[0] as [string, Resource];
+      expect(arnRefOf((rule.Properties.Targets as RuleTarget[])[0]?.Arn)).toBe(ids.queues.busEvents.queue);
+      expect(matchesPattern(rule.Properties.EventPattern as Record<string, unknown>, event)).toBe(true);
+      expect(triggerFor(event.source, event['detail-type'])?.name).toBe(name);
+      expect(classifyEvent(event).kind).toBe(kind);
+    },
+  );
 });
 
 describe('queues', () => {
