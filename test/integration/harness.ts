@@ -197,6 +197,11 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       stack,
       retryDelaySeconds: 0,
       pollIntervalMs: 20,
+      // Idle queues are polled at most every 2 s (the default is 400 ms): each empty receive holds
+      // the emulator, which serves one request at a time, so idle polling slowed every call a test
+      // made. Nothing waits on it: putEvents and drain wake the pollers, and every handler that ran
+      // wakes them too (it may have sent to their queues).
+      maxPollIntervalMs: 2000,
       // Straight to the stream (Vitest intercepts console.*): the log-scan setup captures it and
       // shows it when a test fails (and always with SUNDOWN_TEST_VERBOSE).
       onError: (m: string) => {
