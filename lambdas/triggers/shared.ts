@@ -51,7 +51,10 @@ export interface ClassifyContext {
   partition?: string;
   /** Copied into the trigger; EventBridge does not put the bus name in the event. */
   busName?: string;
-  /** The accounts Sundown acts in (its own; a hub's spokes too). Unset: no account check. */
+  /**
+   * The accounts Sundown acts in (its own; a hub's spokes too). Unset: none is refused as unserved,
+   * but an event still names only its own account's workloads and roles (`checkAccounts`).
+   */
   serves?: (account: string) => boolean;
 }
 
@@ -65,7 +68,10 @@ export interface Env {
   time: string;
 }
 
-/** Custom-event workload IDs: normalize with the event's account, and refuse other accounts' ARNs. */
+/**
+ * Custom-event workload IDs: normalize with the event's account. Which accounts' ARNs an event may
+ * name is `checkAccounts`' rule, the same for every trigger.
+ */
 export function sundownWorkload(env: Env, raw: string): Workload {
   const account = env.envelope.account ?? env.ctx.account;
   const workload = normalizeWorkloadId(raw, {
@@ -73,14 +79,6 @@ export function sundownWorkload(env: Env, raw: string): Workload {
     region: env.envelope.region,
     partition: env.ctx.partition,
   });
-  const owner = workload.kind === 'custom' ? undefined : workload.id.split(':')[4];
-  // A hub's own account (its operators) may name a workload in any account the hub serves.
-  const fromHub = env.envelope.account === env.ctx.account && owner !== undefined && env.ctx.serves?.(owner);
-  if (owner && env.envelope.account && owner !== env.envelope.account && !fromHub) {
-    throw new Reject(
-      `workload ${quote(workload.id)} belongs to account ${owner}, but the event came from ${env.envelope.account}`,
-    );
-  }
   // A hub's spokes name custom workloads in their own namespace: `<account>/<id>`, so two accounts'
   // `job-42` are two workloads. The hub's own account keeps the bare IDs it always had.
   const from = env.envelope.account;
@@ -205,9 +203,9 @@ export function quote(value: string): string {
 
 /**
  * The accounts a classification would make Sundown act in: each must be one it serves, and an event
- * from a spoke may only name that spoke's own workloads and roles (nothing widens a revocation into
- * another account). Events from Sundown's own account (its operators, a GuardDuty administrator) may
- * name any account it serves.
+ * may only name its own account's workloads and roles (nothing widens a revocation into another
+ * account). Events from Sundown's own account (its operators, a GuardDuty administrator) may name any
+ * account it serves. One rule for every trigger, Sundown's custom events included.
  */
 export function checkAccounts(env: Env, c: Classification): Classification {
   const arns: (string | undefined)[] = [];
@@ -223,7 +221,8 @@ export function checkAccounts(env: Env, c: Classification): Classification {
     if (env.ctx.serves && !env.ctx.serves(owner)) {
       throw new Reject(`${quote(arn)} is in account ${owner}, which this Sundown deployment does not serve`);
     }
-    if (from && env.ctx.account && from !== env.ctx.account && owner !== from) {
+    const fromHome = from === env.ctx.account && env.ctx.serves?.(owner) === true;
+    if (from && owner !== from && !fromHome) {
       throw new Reject(
         `${quote(arn)} belongs to account ${owner}, but the event came from account ${from}: an account may only name its own workloads and roles`,
       );

@@ -224,6 +224,16 @@ describe("classification: what a spoke's event may name", () => {
     expect(c.kind).toBe('workload-ended');
   });
 
+  it("holds Sundown's own events and AWS events to the same account rule, with the same reason", () => {
+    const instance = `arn:aws:ec2:us-east-1:${SPOKE_B}:instance/i-0123456789abcdef0`;
+    const rejected = {
+      kind: 'rejected',
+      reason: `"${instance}" belongs to account ${SPOKE_B}, but the event came from account ${SPOKE_A}: an account may only name its own workloads and roles`,
+    };
+    expect(classifyEvent(ec2End(SPOKE_A, SPOKE_B), ctx)).toMatchObject(rejected);
+    expect(classifyEvent(customEnd(SPOKE_A, instance), ctx)).toMatchObject(rejected);
+  });
+
   it("puts a spoke's custom workload IDs in the spoke's namespace, and keeps the hub's bare", () => {
     const fromSpoke = classifyEvent(customEnd(SPOKE_A, 'job-42'), ctx);
     const fromHub = classifyEvent(customEnd(HUB, 'job-42'), ctx);
