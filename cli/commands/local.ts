@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
 import { DEMO_HEADING, demoVerdict, runDemo } from '../../local/demo.ts';
-import { deployStack, PROJECT_ROOT, synthesize } from '../../local/deploy.ts';
+import { deployStack, PROJECT_ROOT } from '../../local/deploy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { startLocalRuntime } from '../../local/runtime.ts';
+import { synthesizeCached } from '../../local/synth-cache.ts';
 import { CliError } from '../errors.ts';
 import { writeLocalState } from '../local-state.ts';
 
@@ -90,7 +91,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
     region: opts.region,
     accountId: LOCAL_ACCOUNT,
   };
-  const assembly = synthesize({ target: synthTarget, log });
+  const assembly = synthesizeCached({ target: synthTarget, ...(log ? { log } : {}) });
   assembly.catch(() => undefined); // awaited below (or settled before an error is reported)
   try {
     if (opts.endpoint) {

@@ -5,12 +5,11 @@
  * nothing else, exactly as if the file had deployed the same cloud assembly into a fresh emulator
  * itself, without paying for moto's start, `cdk bootstrap` and `cdk deploy` once per file.
  */
-import { rm } from 'node:fs/promises';
-import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { awsEnvFor, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
-import { deployStack, PROJECT_ROOT, synthesize } from '../../local/deploy.ts';
+import { deployStack } from '../../local/deploy.ts';
 import { startEmulator } from '../../local/emulator.ts';
+import { synthesizeCached } from '../../local/synth-cache.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,12 +20,11 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // One folder per run: several test runs may synthesize at the same time.
-  const outDir = path.join(PROJECT_ROOT, 'cdk.out', `test-assembly-${process.pid}`);
-  const [, emulator] = await Promise.all([
-    synthesize({
+  // The assembly `sundown local` deploys (synthesized once per set of sources and shared with it:
+  // local/synth-cache.ts; concurrent runs never read half of one).
+  const [outDir, emulator] = await Promise.all([
+    synthesizeCached({
       target: { endpoint: 'http://localhost:1', region: LOCAL_REGION, accountId: LOCAL_ACCOUNT },
-      outDir,
     }),
     startEmulator({ forkable: true }),
   ]);
@@ -41,7 +39,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   return async () => {
     await emulator.stop();
-    await rm(outDir, { recursive: true, force: true });
   };
 }
 

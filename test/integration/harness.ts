@@ -21,9 +21,10 @@ import { inject } from 'vitest';
 import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
 import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../../local/aws-env.ts';
-import { type DeployedStack, deployStack, describeDeployment, synthesize } from '../../local/deploy.ts';
+import { type DeployedStack, deployStack, describeDeployment } from '../../local/deploy.ts';
 import { type Emulator, forkEmulator, startEmulator } from '../../local/emulator.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { synthesizeCached } from '../../local/synth-cache.ts';
 import { capturedOutput, handlerErrorLines, RUNTIME_ERROR_PREFIX } from './log-scan.setup.ts';
 
 /**
@@ -183,9 +184,8 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
       ? await describeDeployment(target, inject('assemblyDir'), deployed.stackName)
       : await deployStack({
           target,
-          cloudAssemblyDir: await synthesize({
+          cloudAssemblyDir: await synthesizeCached({
             target,
-            outDir: `${inject('assemblyDir')}-${process.pid}-${Date.now()}`,
             context: { sundown: JSON.stringify(options.config) },
           }),
         });
