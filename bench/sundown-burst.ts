@@ -4,6 +4,9 @@
  * the first PutEvents to the last credential `revoked`, with every AWS call
  * counted by the proxy.
  */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -261,7 +264,15 @@ export async function runSundownBurst(
   await drainQueues(env.clients.sqs, env.sourceQueueUrls);
   const settledAt = Date.now();
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
-  const calls = (await env.proxy.calls(mark)).filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
+  const allCalls = await env.proxy.calls(mark);
+  const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
+  // A timeline of every call in the window (driver's included), for finding where a burst's time goes.
+  if (process.env.BENCH_TRACE_DIR) {
+    writeFileSync(
+      join(process.env.BENCH_TRACE_DIR, `${scenario.name}.calls.json`),
+      JSON.stringify(allCalls.map((c) => ({ ...c, t0: c.t0 - firstPutAt, t1: c.t1 - firstPutAt }))),
+    );
+  }
 
   const states = await Promise.all(roles.map((r) => roleDenyState(env, r.name)));
   return sundownResult(env, scenario, ids, {
