@@ -462,6 +462,19 @@ describe('renderDenyPolicies input validation', () => {
     ['no characters', ''],
   ] as const;
 
+  it('validates an entry again when a field changed after it was validated (prune, then render)', () => {
+    // Arrange: validated once by pruning, as the revoker does before it renders
+    const mutable = entry(instanceId(1));
+    pruneEntries([mutable], new Date(END));
+    // Act: the same object, changed afterwards
+    mutable.sessionName = '*';
+    // Assess: the change is caught, not served from the first validation
+    expect(() => renderDenyPolicies([mutable], FRESH_ROLE_OPTIONS)).toThrow(InvalidDenyEntryError);
+    mutable.sessionName = instanceId(1);
+    mutable.notAfter = '2024-05-01T12:00:00+02:00';
+    expect(() => renderDenyPolicies([mutable], FRESH_ROLE_OPTIONS)).toThrow(InvalidDenyEntryError);
+  });
+
   for (const [label, name] of badNames) {
     it(`fails a session name with ${label}`, () => {
       // Act / Assess

@@ -144,6 +144,19 @@ export function parseEntry(raw: DenyEntry): ParsedEntry {
   if (typeof raw !== 'object' || raw === null) {
     throw new InvalidDenyEntryError(`deny entry ${describe(raw)} is invalid: expected an object`);
   }
+  // The revoker prunes, then renders, the same entries: the second pass reuses the first's result,
+  // but only while all four fields are the very values that were validated (strings and booleans
+  // are immutable, so equal values validate the same; a changed field is validated again).
+  const seen = parsedEntries.get(raw);
+  if (
+    seen &&
+    seen.entry.sessionName === raw.sessionName &&
+    seen.entry.notAfter === raw.notAfter &&
+    seen.entry.expiresAt === raw.expiresAt &&
+    seen.entry.reusableName === raw.reusableName
+  ) {
+    return seen;
+  }
   assertValidSessionName(raw.sessionName);
   if (typeof raw.reusableName !== 'boolean') {
     throw new InvalidDenyEntryError(
@@ -158,8 +171,12 @@ export function parseEntry(raw: DenyEntry): ParsedEntry {
     expiresAt: raw.expiresAt,
     reusableName: raw.reusableName,
   };
-  return { entry, notAfter, expiresAt };
+  const parsed = { entry, notAfter, expiresAt };
+  parsedEntries.set(raw, parsed);
+  return parsed;
 }
+
+const parsedEntries = new WeakMap<object, ParsedEntry>();
 
 /**
  * Splits entries into those still needed and those whose credentials have all expired.

@@ -96,7 +96,8 @@ export function renderDenyPolicies(entries: readonly DenyEntry[], opts: RenderOp
   const [first, ...rest] = best.documents;
   const inline = first && first.Statement.length > 0 ? first : null;
   const managed = rest.filter((doc) => doc.Statement.length > 0);
-  const charsUsed = [inline, ...managed].reduce((sum, doc) => sum + (doc ? policySize(doc) : 0), 0);
+  // The sizes pack() measured (exactly, with JSON.stringify) when it checked each document.
+  const charsUsed = best.sizes.reduce((sum, size) => sum + size, 0);
   return {
     inline,
     managed,
@@ -163,6 +164,8 @@ function boundOf(target: Target, step: number): number {
 
 interface Packing {
   documents: PolicyDocument[];
+  /** policySize of each document (0 for an empty one, which is never emitted). */
+  sizes: number[];
   unplaced: DenyEntry[];
   coarsenedSeconds: number;
 }
@@ -216,15 +219,19 @@ function pack(targets: readonly Target[], step: number, budgets: readonly number
   }
   if (statements.length > 0) closeDocument();
 
+  // Every document is measured as IAM counts it (the incremental sizes above are only the plan).
   // Empty documents (a budget too small for even one statement) are never emitted, so only check the rest.
-  documents.forEach((doc, index) => {
+  const sizes = documents.map((doc, index) => {
+    if (doc.Statement.length === 0) return 0;
+    const measured = policySize(doc);
     const budget = budgets[index] ?? 0;
-    if (doc.Statement.length > 0 && policySize(doc) > budget) {
-      throw new Error(`deny policy ${index} is ${policySize(doc)} characters, over its budget of ${budget}`);
+    if (measured > budget) {
+      throw new Error(`deny policy ${index} is ${measured} characters, over its budget of ${budget}`);
     }
+    return measured;
   });
   const coarsened = ordered.some(({ target, bound }) => bound !== target.exactBound);
-  return { documents, unplaced, coarsenedSeconds: coarsened ? step : 0 };
+  return { documents, sizes, unplaced, coarsenedSeconds: coarsened ? step : 0 };
 }
 
 function assertValidOptions(opts: RenderOptions): void {
