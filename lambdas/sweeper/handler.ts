@@ -6,11 +6,6 @@
  *   keeps failing ends in the DLQ, which is alarmed.
  * - Lambda Invoke (`sundown sweep`): `{ "dryRun": true | false }`, answered with the report.
  */
-import { BatchClient } from '@aws-sdk/client-batch';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
@@ -18,7 +13,7 @@ import { AccountRoutedLiveness } from '../shared/adapters/account-routed.ts';
 import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
 import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
-import { clients, RETRY } from '../shared/clients.ts';
+import { clients, once, RETRY } from '../shared/clients.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { type SweepDeps, type SweepReport, sweep } from '../sweep/index.ts';
@@ -31,12 +26,17 @@ const livenessIn = base.accounts.perAccount(
   'read',
   (c, account) =>
     new AwsWorkloadLiveness(
+      // Each platform's SDK is loaded when a sweep first asks about one of its workloads.
       {
-        ec2: new EC2Client({ ...RETRY, ...c }),
-        ecs: new ECSClient({ ...RETRY, ...c }),
-        lambda: new LambdaClient({ ...RETRY, ...c }),
-        batch: new BatchClient({ ...RETRY, ...c }),
-        codebuild: new CodeBuildClient({ ...RETRY, ...c }),
+        ec2: once(async () => new (await import('@aws-sdk/client-ec2')).EC2Client({ ...RETRY, ...c })),
+        ecs: once(async () => new (await import('@aws-sdk/client-ecs')).ECSClient({ ...RETRY, ...c })),
+        lambda: once(
+          async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({ ...RETRY, ...c }),
+        ),
+        batch: once(async () => new (await import('@aws-sdk/client-batch')).BatchClient({ ...RETRY, ...c })),
+        codebuild: once(
+          async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient({ ...RETRY, ...c }),
+        ),
       },
       { account, region: base.region, stoppedEndsWorkload: base.config.SUNDOWN_STOPPED_ENDS_WORKLOAD },
     ),

@@ -18,11 +18,12 @@
  * GetFunction would also hand the sweeper a download URL for every function's code and its
  * environment variables.
  */
-import { type BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
-import { BatchGetBuildsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { BatchClient } from '@aws-sdk/client-batch';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { type ClientSource, clientOf, once } from '../clients.ts';
 import type { Workload } from '../domain/workload-id.ts';
 
 import {
@@ -42,13 +43,27 @@ export interface WorkloadLiveness {
   check(workloads: readonly Workload[]): Promise<Map<string, Liveness>>;
 }
 
+/** Each platform's client, or how to make it on first use (a sweep then loads only the SDKs it needs). */
 export interface LivenessClients {
-  ec2: EC2Client;
-  ecs: ECSClient;
-  lambda: LambdaClient;
-  batch: BatchClient;
-  codebuild: CodeBuildClient;
+  ec2: ClientSource<EC2Client>;
+  ecs: ClientSource<ECSClient>;
+  lambda: ClientSource<LambdaClient>;
+  batch: ClientSource<BatchClient>;
+  codebuild: ClientSource<CodeBuildClient>;
 }
+
+/**
+ * The platforms' SDK packages, imported on first use: a sweep of EC2 workloads never loads the ECS,
+ * Lambda, Batch or CodeBuild SDKs (their import is most of a sweeper's cold start). A failed import
+ * is an error of the call, so its workloads are `unknown`, never revoked.
+ */
+const sdk = {
+  ec2: once(() => import('@aws-sdk/client-ec2')),
+  ecs: once(() => import('@aws-sdk/client-ecs')),
+  lambda: once(() => import('@aws-sdk/client-lambda')),
+  batch: once(() => import('@aws-sdk/client-batch')),
+  codebuild: once(() => import('@aws-sdk/client-codebuild')),
+};
 
 export class AwsWorkloadLiveness implements WorkloadLiveness {
   constructor(
@@ -95,7 +110,9 @@ export class AwsWorkloadLiveness implements WorkloadLiveness {
   private async instances(workloads: Workload[], answers: Map<string, Liveness>): Promise<void> {
     const idOf = (w: Workload) => w.id.split('/').pop() ?? '';
     const describe = async (group: Workload[]) => {
-      const res = await this.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: group.map(idOf) }));
+      const { DescribeInstancesCommand } = await sdk.ec2();
+      const ec2 = await clientOf(this.clients.ec2);
+      const res = await ec2.send(new DescribeInstancesCommand({ InstanceIds: group.map(idOf) }));
       const found = new Map<string, Instance>();
       for (const r of res.Reservations ?? []) {
         for (const i of r.Instances ?? []) if (i.InstanceId) found.set(i.InstanceId, i);
@@ -152,9 +169,9 @@ export class AwsWorkloadLiveness implements WorkloadLiveness {
     for (const [cluster, ws] of byCluster) {
       for (const group of chunks(ws)) {
         try {
-          const res = await this.clients.ecs.send(
-            new DescribeTasksCommand({ cluster, tasks: group.map((w) => w.id) }),
-          );
+          const { DescribeTasksCommand } = await sdk.ecs();
+          const ecs = await clientOf(this.clients.ecs);
+          const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: group.map((w) => w.id) }));
           const tasks = new Map((res.tasks ?? []).map((t) => [t.taskArn ?? '', t]));
           const missing = new Set(
             (res.failures ?? []).filter((f) => f.reason === 'MISSING').map((f) => f.arn ?? ''),
@@ -197,7 +214,9 @@ export class AwsWorkloadLiveness implements WorkloadLiveness {
   private async functions(workloads: Workload[], answers: Map<string, Liveness>): Promise<void> {
     for (const w of workloads) {
       try {
-        await this.clients.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: w.id }));
+        const { GetFunctionConcurrencyCommand } = await sdk.lambda();
+        const lambda = await clientOf(this.clients.lambda);
+        await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: w.id }));
         answers.set(w.id, { state: 'live', detail: 'function exists' });
       } catch (err) {
         answers.set(
@@ -214,7 +233,9 @@ export class AwsWorkloadLiveness implements WorkloadLiveness {
     const idOf = (w: Workload) => (arnParts(w.id)?.resource ?? '').replace(/^job\//, '');
     for (const group of chunks(workloads)) {
       try {
-        const res = await this.clients.batch.send(new DescribeJobsCommand({ jobs: group.map(idOf) }));
+        const { DescribeJobsCommand } = await sdk.batch();
+        const batch = await clientOf(this.clients.batch);
+        const res = await batch.send(new DescribeJobsCommand({ jobs: group.map(idOf) }));
         const jobs = new Map((res.jobs ?? []).map((j) => [j.jobId ?? '', j]));
         for (const w of group) {
           const job = jobs.get(idOf(w));
@@ -240,7 +261,9 @@ export class AwsWorkloadLiveness implements WorkloadLiveness {
     const idOf = (w: Workload) => (arnParts(w.id)?.resource ?? '').replace(/^build\//, '');
     for (const group of chunks(workloads)) {
       try {
-        const res = await this.clients.codebuild.send(new BatchGetBuildsCommand({ ids: group.map(idOf) }));
+        const { BatchGetBuildsCommand } = await sdk.codebuild();
+        const codebuild = await clientOf(this.clients.codebuild);
+        const res = await codebuild.send(new BatchGetBuildsCommand({ ids: group.map(idOf) }));
         const builds = new Map((res.builds ?? []).map((b) => [b.id ?? '', b]));
         const notFound = new Set(res.buildsNotFound ?? []);
         for (const w of group) {
