@@ -1,40 +1,28 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { parseSundownProps, type SundownConfig } from '../config.ts';
 import { AuditSealing } from '../constructs/audit-sealing.ts';
-import { grantBrokerPermissions } from '../constructs/broker-permissions.ts';
-import { addBrokerUrl } from '../constructs/broker-url.ts';
 import { BusPolicy } from '../constructs/bus-policy.ts';
 import { RevocationCanary } from '../constructs/canary.ts';
 import { DataTables } from '../constructs/data-tables.ts';
 import { EventToQueue } from '../constructs/event-to-queue.ts';
 import { HubIntake, hubEnvironment, hubRole, spokeAssumeStatement } from '../constructs/hub.ts';
-import { grantWorkloadLookups } from '../constructs/lookup-permissions.ts';
 import { ManagementEventsTrail } from '../constructs/management-trail.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { Reconciliation } from '../constructs/reconciliation.ts';
-import { RevocationPermissions } from '../constructs/revocation-permissions.ts';
-import { SundownFunction } from '../constructs/sundown-function.ts';
 import { UseAfterRevoke } from '../constructs/use-after-revoke.ts';
 import { SUNDOWN_BUS_CATCH_ALL, workloadEndPatterns, workloadStartPatterns } from '../event-patterns.ts';
 import type { SundownProps } from '../sundown-props.ts';
-import { coreOutputs, EVENT_FUNCTION_TIMEOUT, eventQueues, REVOKER_TIMEOUT } from './stack-parts.ts';
+import { coreFunctions } from './core-functions.ts';
+import { coreOutputs, eventQueues } from './stack-parts.ts';
 
 export interface SundownStackProps extends StackProps {
   readonly config: SundownConfig;
 }
 
-/**
- * Workload ends per WorkloadEnded invocation, and how long Lambda may wait to fill a batch. Each
- * batch sends one revocation message per role, so the batch size bounds the IAM writes of a burst:
- * at 100, 1,000 ends on 10 roles took 10 batches and 100 writes; at 1,000 one or two batches and
- * 10-20 (bench/results). A batch never waits past the window, and Lambda cuts it at 6 MB.
- */
-const ENDED_BATCH_SIZE = 1000;
-const ENDED_BATCHING_WINDOW = Duration.seconds(1);
 /** The audit chain base every function appends to (shards are `main#<k>`). */
 const AUDIT_CHAIN = 'main';
 
@@ -120,93 +108,15 @@ export class Sundown extends Construct {
       SUNDOWN_RETENTION_DAYS: String(config.retentionDays),
     };
 
-    const ended = new SundownFunction(this, 'WorkloadEnded', {
-      handlerDir: 'workload-ended',
-      description: 'Sundown: workload-end events -> revocation requests',
-      timeout: EVENT_FUNCTION_TIMEOUT,
-      environment: {
-        ...common,
-        SUNDOWN_REVOCATION_QUEUE_URL: revocations.queue.queueUrl,
-        SUNDOWN_BUS_QUEUE_ARN: busEvents.queue.queueArn,
-        SUNDOWN_STOPPED_ENDS_WORKLOAD: String(config.stoppedEndsWorkload),
-        ...hubEnv,
-      },
-      roleName: hubRole(config.hub, 'WorkloadEnded'),
-    });
-    // Ends are handled in batches (one registry read, one revocation message per role per batch):
-    // Lambda gathers up to 100 events for at most one second before invoking.
-    ended.consume(serviceEvents.queue, {
-      batchSize: ENDED_BATCH_SIZE,
-      maxBatchingWindow: ENDED_BATCHING_WINDOW,
-    });
-    ended.consume(busEvents.queue, { batchSize: ENDED_BATCH_SIZE, maxBatchingWindow: ENDED_BATCHING_WINDOW });
-
-    const started = new SundownFunction(this, 'WorkloadStarted', {
-      handlerDir: 'workload-started',
-      description: 'Sundown: workload-start events -> credential registry',
-      timeout: EVENT_FUNCTION_TIMEOUT,
-      environment: { ...common, ...hubEnv },
-      roleName: hubRole(config.hub, 'WorkloadStarted'),
-    });
-    started.consume(discoveryEvents.queue, { batchSize: 10 });
-
-    const revoker = new SundownFunction(this, 'Revoker', {
-      handlerDir: 'revoker',
-      description: 'Sundown: renders deny policies, deactivates keys, revokes certificates',
-      timeout: REVOKER_TIMEOUT,
-      environment: {
-        ...common,
-        SUNDOWN_REVOCATION_MAX_RECEIVE: String(revocations.maxReceiveCount),
-        ...hubEnv,
-      },
-      roleName: hubRole(config.hub, 'Revoker'),
-    });
-    revoker.consume(revocations.queue, { batchSize: 10 });
-
-    const broker = new SundownFunction(this, 'Broker', {
-      handlerDir: 'broker',
-      description: 'Sundown: issues role sessions and certificates to workloads, recorded before returned',
-      timeout: Duration.seconds(30),
-      environment: {
-        ...common,
-        SUNDOWN_BROKER_MAX_DURATION_SECONDS: String(config.brokerMaxDurationSeconds),
-        SUNDOWN_CA_ARNS: JSON.stringify(config.certificateAuthorityArns),
-      },
+    const { ended, started, revoker, broker } = coreFunctions(this, {
+      config,
+      common,
+      hubEnv,
+      tables,
+      bus,
+      queues: { serviceEvents, busEvents, discoveryEvents, revocations },
     });
     this.brokerRole = broker.role;
-    addBrokerUrl(broker.fn, config.brokerCallers);
-
-    // Each function gets only the tables it uses.
-    const uses = [
-      [ended, [tables.credentials, tables.revocations, tables.audit]],
-      [started, [tables.credentials, tables.audit]],
-      [revoker, [tables.credentials, tables.revocations, tables.audit]],
-      [broker, [tables.credentials, tables.audit]],
-    ] as const;
-    for (const [fn, used] of uses) {
-      for (const table of used) table.grantReadWriteData(fn.fn);
-      bus.grantPutEventsTo(fn.fn); // audit events
-    }
-    revocations.queue.grantSendMessages(ended.fn);
-    grantWorkloadLookups(ended.role);
-    grantWorkloadLookups(started.role);
-    grantBrokerPermissions({
-      role: broker.role,
-      allowlist: config.allowlist,
-      certificateAuthorityArns: config.certificateAuthorityArns,
-    });
-    broker.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOptInTags',
-        actions: ['iam:GetRole'],
-        resources: [`arn:${stack.partition}:iam::${stack.account}:role/*`],
-      }),
-    );
-    new RevocationPermissions(this, 'RevokerPermissions', {
-      role: revoker.role,
-      allowlist: config.allowlist,
-      certificateAuthorityArns: config.certificateAuthorityArns,
-    });
 
     coreOutputs(this, {
       bus,

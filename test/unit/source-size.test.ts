@@ -21,8 +21,6 @@ const EXCEPTIONS: Record<string, string> = {
   'bench/env.ts': BENCH,
   'bench/sundown-burst.ts': BENCH,
   'bench/run.ts': BENCH,
-  'lib/stacks/sundown-stack.ts':
-    'the Sundown construct wires every capability together (the composition root); it shrinks when the #17 layout move gives each capability its own construct',
   'local/moto_launcher.py':
     'every moto workaround in one file on purpose (its docstring: easy to see what the emulator does differently); split by service when it grows further',
 };
