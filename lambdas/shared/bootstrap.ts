@@ -91,7 +91,7 @@ export function depsFromConfig(
 }
 
 /** Per invocation: who is acting, for the audit trail. */
-export function bindInvocation(deps: ServiceDeps, context: Context | undefined): void {
+export function bindInvocation(deps: Pick<ServiceDeps, 'actor'>, context: Context | undefined): void {
   deps.actor = {
     type: 'function',
     name: context?.functionName || deps.actor.name,
