@@ -2,16 +2,14 @@
  * CloudTrail access-denied events from the default bus (through the UseAfterRevoke queue): alerts
  * once per revoked session and window when a session Sundown revoked is still being used.
  */
-import type { Context, SQSEvent } from 'aws-lambda';
 import { UseAfterRevokeAlerts } from '../shared/adapters/use-after-revoke-alerts.ts';
 import { UseAfterRevokeStore } from '../shared/adapters/use-after-revoke-store.ts';
-import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
+import { buildDeps } from '../shared/bootstrap.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
-import { batchResponse } from '../shared/handlers/batch-response.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
-import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
+import { eachItem, sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
+import { logger, recordMetric } from '../shared/powertools.ts';
 import { readUseAfterRevokeConfig } from '../shared/runtime-config.ts';
-import { rejectEvent } from '../shared/services/reject-event.ts';
 import { handleAccessDenied, type UseAfterRevokeDeps } from '../shared/services/use-after-revoke.ts';
 
 const base = buildDeps('use-after-revoke');
@@ -28,34 +26,35 @@ const deps: UseAfterRevokeDeps = {
   }),
   metric: (name, value) => recordMetric(name, 'Count', value),
   debug: (message, fields) => logger.debug(message, fields),
-  actor: base.actor,
+  // The invocation is bound to `base` (sqs-batch.ts): its actor is the one audited here too.
+  get actor() {
+    return base.actor;
+  },
   account: base.account,
   windowSeconds,
   now: () => new Date(),
 };
 
-export const handler = async (event: SQSEvent, context: Context) => {
-  bindInvocation(base, context);
-  deps.actor = base.actor;
-  const failed = new Set<string>();
-  try {
-    for (const record of event.Records) {
-      try {
-        const body = parseBody(record.body);
-        if (!body.ok) {
-          recordMetric('EventsRejected', 'Count', 1);
-          await rejectEvent(base, `use-after-revoke: ${body.reason}`, undefined);
-          continue;
-        }
-        const outcome = await handleAccessDenied(deps, body.value);
-        logger.info('access-denied event handled', { messageId: record.messageId, outcome });
-      } catch (err) {
-        logger.error('access-denied event failed', { messageId: record.messageId, error: err as Error });
-        failed.add(record.messageId);
-      }
-    }
-    return batchResponse(event, failed);
-  } finally {
-    flushMetrics();
-  }
-};
+export const handler = sqsBatchHandler({
+  deps: base,
+  parse: (record) => {
+    const body = parseBody(record.body);
+    if (!body.ok) return { kind: 'rejected', reason: `use-after-revoke: ${body.reason}` };
+    return { kind: 'access-denied' as const, event: body.value };
+  },
+  process: {
+    'access-denied': (items) =>
+      eachItem(
+        items,
+        async ({ messageId, value }) => {
+          const outcome = await handleAccessDenied(deps, value.event);
+          logger.info('access-denied event handled', { messageId, outcome });
+        },
+        {
+          concurrent: false,
+          onError: ({ messageId }, error) =>
+            logger.error('access-denied event failed', { messageId, error: error as Error }),
+        },
+      ),
+  },
+});
