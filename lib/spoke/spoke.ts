@@ -1,7 +1,15 @@
-import { BootstraplessSynthesizer, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  BootstraplessSynthesizer,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   HUB_FUNCTIONS,
@@ -14,6 +22,7 @@ import {
   SPOKE_ROLE_PATH,
   SUNDOWN_EVENT_SOURCE,
 } from '../../lambdas/shared/contract.ts';
+import { dlqNotEmptyAlarm } from '../constructs/dlq-alarm.ts';
 import { workloadLookupStatements } from '../constructs/lookup-permissions.ts';
 import { livenessStatements } from '../constructs/reconciliation.ts';
 import { revocationStatements } from '../constructs/revocation-permissions.ts';
@@ -68,6 +77,8 @@ export class SundownSpoke extends Construct {
   readonly revokerRole?: iam.Role;
   readonly readerRole?: iam.Role;
   readonly forwarderRole?: iam.Role;
+  /** Events EventBridge could not deliver to the hub's bus after its retries (with the forwarding rules). */
+  readonly forwardingDlq?: sqs.Queue;
   /** The forwarding rules, by pattern name. */
   readonly rules: events.Rule[] = [];
 
@@ -133,8 +144,23 @@ export class SundownSpoke extends Construct {
           StringEquals: { 'aws:SourceAccount': account },
         }),
       });
+      // An event EventBridge cannot deliver to the hub (the hub bus gone, its policy refusing this
+      // account) is kept here, not dropped: 14 days, alarmed, redriven with `aws events put-events`.
+      this.forwardingDlq = new sqs.Queue(this, 'ForwardingDlq', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      dlqNotEmptyAlarm(
+        this,
+        'ForwardingDlqAlarm',
+        this.forwardingDlq,
+        'Sundown spoke: workload events could not be forwarded to the hub; their revocations wait in the forwarding DLQ',
+      );
       const target = new targets.EventBus(events.EventBus.fromEventBusArn(this, 'HubBus', hubBusArn), {
         role: this.forwarderRole,
+        deadLetterQueue: this.forwardingDlq,
       });
       const groups = {
         Ends: workloadEndPatterns({ stoppedEndsWorkload: settings.stoppedEndsWorkload }),
@@ -183,6 +209,9 @@ export class SundownSpokeStack extends Stack {
     }
     if (this.spoke.forwarderRole) {
       new CfnOutput(this, 'ForwarderRoleArn', { value: this.spoke.forwarderRole.roleArn });
+    }
+    if (this.spoke.forwardingDlq) {
+      new CfnOutput(this, 'ForwardingDlqUrl', { value: this.spoke.forwardingDlq.queueUrl });
     }
   }
 }

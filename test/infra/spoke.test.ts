@@ -51,7 +51,14 @@ describe('the spoke template', () => {
     const { template, resources } = spoke({}, new App({ ...TEST_APP_PROPS, analyticsReporting: true }));
     const json = template.toJSON();
     const types = new Set(Object.values(resources).map((r) => r.Type));
-    expect([...types].sort()).toEqual(['AWS::Events::Rule', 'AWS::IAM::Policy', 'AWS::IAM::Role']);
+    expect([...types].sort()).toEqual([
+      'AWS::CloudWatch::Alarm',
+      'AWS::Events::Rule',
+      'AWS::IAM::Policy',
+      'AWS::IAM::Role',
+      'AWS::SQS::Queue',
+      'AWS::SQS::QueuePolicy',
+    ]);
     expect(json.Parameters).toBeUndefined();
     expect(json.Rules).toBeUndefined();
     expect(json.Conditions).toBeUndefined();
@@ -71,10 +78,11 @@ describe('the spoke template', () => {
     expect(() => spoke({ organizationId: 'org' })).toThrow(/organizationId: must be an AWS Organizations ID/);
   });
 
-  it('outputs the three role ARNs', () => {
+  it('outputs the three role ARNs and the forwarding DLQ', () => {
     const { template } = spoke();
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'ForwarderRoleArn',
+      'ForwardingDlqUrl',
       'SpokeReaderRoleArn',
       'SpokeRevokerRoleArn',
     ]);
@@ -257,7 +265,48 @@ describe('spoke parts', () => {
     const forwarding = spoke({ part: 'forwarding' });
     forwarding.template.resourceCountIs('AWS::IAM::Role', 1);
     expect(JSON.stringify(forwarding.resources)).not.toContain('RoleName');
-    expect(Object.keys(forwarding.template.toJSON().Outputs)).toEqual(['ForwarderRoleArn']);
+    expect(Object.keys(forwarding.template.toJSON().Outputs).sort()).toEqual([
+      'ForwarderRoleArn',
+      'ForwardingDlqUrl',
+    ]);
+    roles.template.resourceCountIs('AWS::SQS::Queue', 0);
+  });
+});
+
+describe('the forwarding DLQ', () => {
+  const { stack, template, resources } = spoke();
+  const dlqId = logicalIdOf(stack.spoke.forwardingDlq as never);
+
+  it('catches what every forwarding rule could not deliver to the hub, kept 14 days and retained', () => {
+    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      const targets = (rule.Properties as { Targets: { DeadLetterConfig?: { Arn: unknown } }[] }).Targets;
+      for (const target of targets) {
+        expect(target.DeadLetterConfig?.Arn).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+      }
+    }
+    const dlq = resources[dlqId];
+    expect(dlq?.Properties).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    expect((dlq as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+  });
+
+  it('lets EventBridge send to it only for the rules of the spoke, and alarms on one message', () => {
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy');
+    const statements = (
+      policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }
+    ).PolicyDocument.Statement.filter((st) => st.Effect === 'Allow');
+    expect(statements.length).toBeGreaterThan(0);
+    for (const st of statements) {
+      expect(st.Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(st.Action).toBe('sqs:SendMessage');
+      expect(JSON.stringify(st.Condition)).toContain('aws:SourceArn');
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    });
   });
 });
 
