@@ -16,16 +16,28 @@ module.exports = {
       name: 'triggers-stay-pure',
       severity: 'error',
       comment:
-        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters) or aws-cdk-lib',
+        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters, the registry and audit) or aws-cdk-lib',
       from: { path: '^lambdas/triggers/' },
       to: {
         reachable: true,
         path: [
           '^node_modules/(@aws-sdk|@smithy|@aws-lambda-powertools|aws-cdk-lib|constructs|aws-lambda)/',
           '^lambdas/shared/(adapters|services|handlers)/',
+          '^lambdas/(audit|registry)/',
           '^lambdas/shared/(clients|powertools|bootstrap|runtime-config)[.]ts$',
         ],
       },
+    },
+    {
+      name: 'audit-and-registry-through-index',
+      severity: 'error',
+      comment:
+        'the runtime, CLI and bench reach lambdas/audit/ and lambdas/registry/ through their index.ts, their public face (#17); lib/ (synth time, pure modules only) and tests may import the files. services/audit-seal.ts defines the ports audit-seals.ts implements, so it imports the files (through the index it would be a cycle)',
+      from: {
+        path: '^(lambdas|cli|bench|local|scripts)/',
+        pathNot: ['^lambdas/(audit|registry)/', '^lambdas/shared/services/audit-seal[.]ts$'],
+      },
+      to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
   ],
   options: {

@@ -4,7 +4,7 @@
  * - appends: `writers` concurrent AuditLog instances (separate SDK clients, as separate Lambda
  *   instances would be), each appending `perWriter` records one at a time for its own workloads,
  *   into the deployed audit table's sharded chains, each writer on the shard it leases (as deployed;
- *   see lambdas/shared/adapters/audit-lease.ts). Counted on each writer: transactions cancelled by a
+ *   see lambdas/audit/audit-lease.ts). Counted on each writer: transactions cancelled by a
  *   concurrent append (and retried), throttling errors seen by the SDK, DynamoDB requests including
  *   the lease writes (taken and refused) and head reads.
  * - verify: the pure trail verifier (links and signatures, what `sundown audit verify` runs after
@@ -14,11 +14,18 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AuditLog } from '../lambdas/shared/adapters/audit-log.ts';
-import { buildRecord, type ChainHead, chainHeadOf } from '../lambdas/shared/domain/audit-chain.ts';
-import type { StoredSeal } from '../lambdas/shared/domain/audit-seal.ts';
-import { auditChainIds, shardChainId, shardOf } from '../lambdas/shared/domain/audit-shards.ts';
-import { type ChainInput, verifyTrail } from '../lambdas/shared/domain/audit-trail-verify.ts';
+import type { StoredSeal } from '../lambdas/audit/index.ts';
+import {
+  AuditLog,
+  auditChainIds,
+  buildRecord,
+  type ChainHead,
+  type ChainInput,
+  chainHeadOf,
+  shardChainId,
+  shardOf,
+  verifyTrail,
+} from '../lambdas/audit/index.ts';
 import type { AuditRecord } from '../lambdas/shared/schemas/audit-record.ts';
 import { sealAuditChains } from '../lambdas/shared/services/audit-seal.ts';
 import type { Target } from '../local/aws-env.ts';

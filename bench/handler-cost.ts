@@ -15,9 +15,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { buildRecord } from '../lambdas/audit/index.ts';
 import { RevocationMessageSchema } from '../lambdas/revocation/messages.ts';
 import type { StoredDenyEntry } from '../lambdas/revocation/store.ts';
-import { buildRecord } from '../lambdas/shared/domain/audit-chain.ts';
 import { classifyEvent } from '../lambdas/shared/domain/classify-event.ts';
 import {
   FRESH_ROLE_OPTIONS,

@@ -17,7 +17,7 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { workloadIndexItems } from '../lambdas/shared/adapters/credential-registry.ts';
+import { workloadIndexItems } from '../lambdas/registry/index.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
 import { PROJECT_ROOT } from '../local/deploy.ts';
 import {

@@ -15,8 +15,8 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { workloadIndexItems } from '../lambdas/registry/index.ts';
 import { INLINE_POLICY_NAME } from '../lambdas/revocation/role-sessions/policy-writer.ts';
-import { workloadIndexItems } from '../lambdas/shared/adapters/credential-registry.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
 import { policyTextSize } from '../lambdas/shared/domain/deny-policy.ts';
 import { credentialIdFor, normalizeWorkloadId } from '../lambdas/shared/domain/workload-id.ts';

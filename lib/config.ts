@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_AUDIT_SHARDS, MAX_AUDIT_SHARDS } from '../lambdas/shared/domain/audit-shards.ts';
+import { DEFAULT_AUDIT_SHARDS, MAX_AUDIT_SHARDS } from '../lambdas/audit/audit-shards.ts';
 
 const arnOrPathPrefix = z
   .string()

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
+import { AuditLog } from '../../lambdas/audit/index.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
 import { buildAuditReport, fromChainVerification } from '../../lambdas/shared/services/audit-report.ts';
 import { verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';

@@ -12,10 +12,8 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
-import { DynamoSealStore, fetchSealPublicKey } from '../../lambdas/shared/adapters/audit-seals.ts';
+import { AuditLog, DynamoSealStore, fetchSealPublicKey, publicKeyFrom } from '../../lambdas/audit/index.ts';
 import { clients, lazyClients } from '../../lambdas/shared/clients.ts';
-import { publicKeyFrom } from '../../lambdas/shared/domain/audit-seal.ts';
 import type { SealReport } from '../../lambdas/shared/services/audit-seal.ts';
 import {
   type AuditVerifyReport,

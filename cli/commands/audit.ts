@@ -6,8 +6,8 @@
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import type { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
-import { mergeByTime } from '../../lambdas/shared/domain/audit-shards.ts';
+import type { AuditLog } from '../../lambdas/audit/index.ts';
+import { mergeByTime } from '../../lambdas/audit/index.ts';
 import {
   CREDENTIAL_ID_PATTERN,
   INSTANCE_ID_PATTERN,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { Command } from 'commander';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
+import { AuditLog } from '../../lambdas/audit/index.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
 import {
   type DrillReport,

@@ -6,9 +6,9 @@
 
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { Command } from 'commander';
+import { AuditLog } from '../../lambdas/audit/index.ts';
+import { CredentialRegistry } from '../../lambdas/registry/index.ts';
 import { RevocationStore } from '../../lambdas/revocation/store.ts';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
-import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { SweepStateStore } from '../../lambdas/shared/adapters/sweep-state.ts';
 import { readTrails } from '../../lambdas/shared/adapters/trail-status.ts';
 import { clients } from '../../lambdas/shared/clients.ts';

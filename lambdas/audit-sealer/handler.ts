@@ -9,15 +9,15 @@
  * Its role may sign with the seal key and write seal items; it appends no audit records.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { AuditLog } from '../shared/adapters/audit-log.ts';
 import {
+  AuditLog,
   chainSourceOf,
   DynamoSealStore,
+  intervalSecondsOf,
   KmsSealSigner,
   S3SealArchive,
-} from '../shared/adapters/audit-seals.ts';
+} from '../audit/index.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
-import { intervalSecondsOf } from '../shared/domain/audit-seal.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { readSealerConfig } from '../shared/runtime-config.ts';
 import { type SealDeps, type SealReport, sealAuditChains } from '../shared/services/audit-seal.ts';

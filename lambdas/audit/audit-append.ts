@@ -4,10 +4,10 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { buildRecord, type ChainHead } from '../domain/audit-chain.ts';
-import { dayShardKey, shardChainId, shardKeyOf, shardNumberOf, shardOf } from '../domain/audit-shards.ts';
-import type { AuditRecord, AuditRecordInput } from '../schemas/audit-record.ts';
+import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
+import { buildRecord, type ChainHead } from './audit-chain.ts';
 import { type AuditShardLeases, HEAD_SEQ } from './audit-lease.ts';
+import { dayShardKey, shardChainId, shardKeyOf, shardNumberOf, shardOf } from './audit-shards.ts';
 
 const MAX_ATTEMPTS = 50;
 

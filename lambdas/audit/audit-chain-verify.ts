@@ -3,7 +3,7 @@
  * predecessor's, and the last against the chain head, naming the first problem precisely
  * (modified, deleted, inserted, reordered). Pure; no I/O.
  */
-import type { AuditRecord } from '../schemas/audit-record.ts';
+import type { AuditRecord } from '../shared/schemas/audit-record.ts';
 import {
   type ChainHead,
   GENESIS_HASH,

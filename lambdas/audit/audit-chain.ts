@@ -10,7 +10,7 @@ import {
   AuditRecordInputSchema,
   AuditRecordSchema,
   HASH_PATTERN,
-} from '../schemas/audit-record.ts';
+} from '../shared/schemas/audit-record.ts';
 import { assertNoSecretMaterial } from './audit-secrets.ts';
 
 export {

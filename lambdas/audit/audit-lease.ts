@@ -17,8 +17,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChainHead } from '../domain/audit-chain.ts';
-import { shardChainId } from '../domain/audit-shards.ts';
+import type { ChainHead } from './audit-chain.ts';
+import { shardChainId } from './audit-shards.ts';
 
 /** The head item's sort key (the records are seq 1..n). */
 export const HEAD_SEQ = 0;

@@ -23,13 +23,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChainHead } from '../domain/audit-chain.ts';
-import { auditChainIds } from '../domain/audit-shards.ts';
-import type { AuditRecord, AuditRecordInput } from '../schemas/audit-record.ts';
+import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { AuditChainWriter, type AuditWriteStats } from './audit-append.ts';
+import type { ChainHead } from './audit-chain.ts';
 import { AuditShardLeases, HEAD_SEQ, type LeaseStats } from './audit-lease.ts';
 import { type AuditPublisher, publishAuditRecords } from './audit-publish.ts';
 import { AUDIT_INDEX, type AuditQuery, fromItem, queryAudit, type ReadOptions } from './audit-query.ts';
+import { auditChainIds } from './audit-shards.ts';
 
 export { AUDIT_DETAIL_TYPES, AUDIT_EVENT_SOURCE } from './audit-publish.ts';
 export { AUDIT_INDEX } from './audit-query.ts';

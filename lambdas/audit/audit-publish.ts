@@ -4,9 +4,9 @@
  * published is reported, never retried into a duplicate record.
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { type ClientSource, clientOf, once } from '../clients.ts';
-import { AUDIT_EVENT_SOURCE } from '../contract.ts';
-import type { AuditRecord, AuditRecordType } from '../schemas/audit-record.ts';
+import { type ClientSource, clientOf, once } from '../shared/clients.ts';
+import { AUDIT_EVENT_SOURCE } from '../shared/contract.ts';
+import type { AuditRecord, AuditRecordType } from '../shared/schemas/audit-record.ts';
 
 /** The EventBridge SDK package, imported when the first record is published (not at cold start). */
 const eventBridgeSdk = once(() => import('@aws-sdk/client-eventbridge'));

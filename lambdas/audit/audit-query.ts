@@ -9,8 +9,8 @@
  *   partition per chain. Each partition is read in time order up to `limit`, then merged.
  */
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { compareByTime, daysBetween, shardNumberOf } from '../domain/audit-shards.ts';
-import { type AuditRecord, AuditRecordSchema, type AuditRecordType } from '../schemas/audit-record.ts';
+import { type AuditRecord, AuditRecordSchema, type AuditRecordType } from '../shared/schemas/audit-record.ts';
+import { compareByTime, daysBetween, shardNumberOf } from './audit-shards.ts';
 
 export const AUDIT_INDEX = {
   byWorkload: 'byWorkload',

@@ -1,12 +1,12 @@
 /**
  * Sharded audit chains: pure functions, no I/O. The audit trail is N independent hash chains
  * (`<base>#<k>`, k = 0..N-1), each with its own sequence and head item. A writer appends to the
- * shard it leases (adapters/audit-lease.ts); only when every shard is leased does a record go to the
+ * shard it leases (audit-lease.ts); only when every shard is leased does a record go to the
  * shard of a hash of its workload ID (`shardOf(shardKeyOf(...))`). The chain that existed before sharding
  * (`<base>` itself, the legacy chain) stays where it is and is read and verified with the shards.
  */
 import { createHash } from 'node:crypto';
-import type { AuditRecord, AuditRecordInput } from '../schemas/audit-record.ts';
+import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
 
 /** Shards when the stack config sets none: ~16 x 1,000 WCU/s of head partitions. */
 export const DEFAULT_AUDIT_SHARDS = 16;

@@ -17,7 +17,7 @@
  * Records after the newest seal are listed as `unsealed` (checked by their links only).
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditRecord } from '../schemas/audit-record.ts';
+import type { AuditRecord } from '../shared/schemas/audit-record.ts';
 import type { ChainHead, TamperKind } from './audit-chain.ts';
 import { verifyChain } from './audit-chain-verify.ts';
 import {

@@ -14,14 +14,14 @@
 import { randomBytes } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { AuditLog } from '../shared/adapters/audit-log.ts';
+import { AuditLog } from '../audit/index.ts';
+import { CredentialRegistry } from '../registry/index.ts';
 import {
   auditTypesOf,
   brokerIssuer,
   deployedBroker,
   workloadEnder,
 } from '../shared/adapters/canary-drill.ts';
-import { CredentialRegistry } from '../shared/adapters/credential-registry.ts';
 import { awsProbe } from '../shared/adapters/drill-probe.ts';
 import { clients, lazyClients, RETRY } from '../shared/clients.ts';
 import { logger, metrics } from '../shared/powertools.ts';

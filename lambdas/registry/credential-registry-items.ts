@@ -9,7 +9,7 @@ import {
   type CredentialRecord,
   CredentialRecordSchema,
   type CredentialStatus,
-} from '../schemas/credential.ts';
+} from '../shared/schemas/credential.ts';
 
 export const CREDENTIALS_BY_WORKLOAD = 'byWorkload';
 export const CREDENTIALS_BY_STATUS = 'byStatus';

@@ -13,12 +13,13 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../shared/adapters/page-cursor.ts';
 import {
   type CredentialKind,
   type CredentialRecord,
   CredentialRecordSchema,
   type CredentialStatus,
-} from '../schemas/credential.ts';
+} from '../shared/schemas/credential.ts';
 import {
   backoff,
   batchGetItems,
@@ -34,7 +35,6 @@ import {
   updateParts,
   workloadIndexKey,
 } from './credential-registry-items.ts';
-import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 export {
   CREDENTIALS_BY_STATUS,

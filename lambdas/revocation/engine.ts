@@ -3,7 +3,7 @@
  * changes, every group applied once by the module of its credential kind:
  * role sessions (role-sessions/), access keys (access-keys/), certificates (certificates/).
  */
-import { type AuditSink, appendAll } from '../shared/adapters/audit-log.ts';
+import { type AuditSink, appendAll } from '../audit/index.ts';
 import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
 import { auditCredential } from '../shared/services/audit-helpers.ts';

@@ -8,8 +8,8 @@
  * condition, so a duplicated event finds nothing left to do.
  */
 
-import { appendAll } from '../shared/adapters/audit-log.ts';
-import type { TransitionRequest } from '../shared/adapters/credential-registry.ts';
+import { appendAll } from '../audit/index.ts';
+import type { TransitionRequest } from '../registry/index.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { auditTrigger, credentialAudit } from '../shared/services/audit-helpers.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';

@@ -5,11 +5,11 @@
 
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Context } from 'aws-lambda';
+import { AuditLog } from '../audit/index.ts';
+import { CredentialRegistry } from '../registry/index.ts';
 import { RevocationStore } from '../revocation/store.ts';
 import { AccountRoutedRoleResolver } from './adapters/account-routed.ts';
 import { Accounts, type PerAccount, type SpokePurpose } from './adapters/accounts.ts';
-import { AuditLog } from './adapters/audit-log.ts';
-import { CredentialRegistry } from './adapters/credential-registry.ts';
 import { OptInChecker } from './adapters/opt-in.ts';
 import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
 import { clients, iamClient, lazyClients, makeLazyClients } from './clients.ts';

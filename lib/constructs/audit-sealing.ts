@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SEAL_SIGNING_ALGORITHM, sealChainId } from '../../lambdas/shared/domain/audit-seal.ts';
+import { SEAL_SIGNING_ALGORITHM, sealChainId } from '../../lambdas/audit/audit-seal.ts';
 import type { SundownConfig } from '../config.ts';
 import { targetQueue } from './event-to-queue.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';

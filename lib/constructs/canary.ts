@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUDIT_INDEX } from '../../lambdas/shared/adapters/audit-query.ts';
+import { AUDIT_INDEX } from '../../lambdas/audit/audit-query.ts';
 import { PROBE_ACTION } from '../../lambdas/shared/adapters/drill-probe.ts';
 import { CANARY_DIMENSIONS, CANARY_METRICS } from '../../lambdas/shared/services/canary.ts';
 import { CANARY_FUNCTION_MARGIN_SECONDS, canaryIntervalSeconds, type SundownConfig } from '../config.ts';

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { StatusType } from '@aws-sdk/client-codebuild';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_INDEX } from '../../lambdas/shared/adapters/audit-log.ts';
+import { AUDIT_INDEX } from '../../lambdas/audit/audit-log.ts';
 import {
   CREDENTIALS_BY_STATUS,
   CREDENTIALS_BY_WORKLOAD,
-} from '../../lambdas/shared/adapters/credential-registry.ts';
+} from '../../lambdas/registry/credential-registry.ts';
 import { type Classification, classifyEvent } from '../../lambdas/triggers/classify.ts';
 import { type RulePattern, TRIGGERS, type TriggerRule, triggerFor } from '../../lambdas/triggers/index.ts';
 import type { DataTables } from '../../lib/constructs/data-tables.ts';

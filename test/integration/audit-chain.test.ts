@@ -14,9 +14,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../lambdas/shared/adapters/audit-log.ts';
-import { recordHash } from '../../lambdas/shared/domain/audit-chain.ts';
-import { verifyChain } from '../../lambdas/shared/domain/audit-chain-verify.ts';
+import { recordHash } from '../../lambdas/audit/audit-chain.ts';
+import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
+import { AuditLog } from '../../lambdas/audit/audit-log.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { PROJECT_ROOT } from '../../local/deploy.ts';
 import { deploySundown, type Sundown } from './harness.ts';

@@ -20,7 +20,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
+import { CredentialRegistry } from '../../lambdas/registry/credential-registry.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { startEmulator } from '../../local/emulator.ts';
 import { runCli } from './cli.ts';

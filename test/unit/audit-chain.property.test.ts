@@ -7,8 +7,8 @@ import {
   chainHeadOf,
   findSecretMaterial,
   recordHash,
-} from '../../lambdas/shared/domain/audit-chain.ts';
-import { verifyChain } from '../../lambdas/shared/domain/audit-chain-verify.ts';
+} from '../../lambdas/audit/audit-chain.ts';
+import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
 import {
   ACTOR_TYPES,
   AUDIT_RECORD_TYPES,

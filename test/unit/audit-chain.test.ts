@@ -10,8 +10,8 @@ import {
   InvalidAuditRecordError,
   recordHash,
   SecretMaterialError,
-} from '../../lambdas/shared/domain/audit-chain.ts';
-import { verifyChain } from '../../lambdas/shared/domain/audit-chain-verify.ts';
+} from '../../lambdas/audit/audit-chain.ts';
+import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 
 const CHAIN = 'workload-chain';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAuditReportHtml } from '../../cli/report-html.ts';
-import { buildRecord, chainHeadOf } from '../../lambdas/shared/domain/audit-chain.ts';
+import { buildRecord, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import {
   buildAuditReport,

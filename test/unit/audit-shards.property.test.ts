@@ -8,7 +8,7 @@ import {
   sealDigest,
   sealMessage,
   verifySealSignature,
-} from '../../lambdas/shared/domain/audit-seal.ts';
+} from '../../lambdas/audit/audit-seal.ts';
 import {
   auditChainIds,
   compareByTime,
@@ -17,7 +17,7 @@ import {
   shardChainId,
   shardNumberOf,
   shardOf,
-} from '../../lambdas/shared/domain/audit-shards.ts';
+} from '../../lambdas/audit/audit-shards.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { p256 } from './audit-trail-fixture.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRecord, chainHeadOf } from '../../lambdas/shared/domain/audit-chain.ts';
+import { buildRecord, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import { buildWorkloadTimeline, formatDuration } from '../../lambdas/shared/services/audit-timeline.ts';
 

@@ -4,14 +4,9 @@
  * does with the seal key), and read back through the same reader interface as DynamoDB.
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/shared/domain/audit-chain.ts';
-import type { StoredSeal } from '../../lambdas/shared/domain/audit-seal.ts';
-import {
-  auditChainIds,
-  shardChainId,
-  shardKeyOf,
-  shardOf,
-} from '../../lambdas/shared/domain/audit-shards.ts';
+import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
+import type { StoredSeal } from '../../lambdas/audit/audit-seal.ts';
+import { auditChainIds, shardChainId, shardKeyOf, shardOf } from '../../lambdas/audit/audit-shards.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import { type SealDeps, type SealReport, sealAuditChains } from '../../lambdas/shared/services/audit-seal.ts';
 import type { TrailReader } from '../../lambdas/shared/services/audit-trail.ts';

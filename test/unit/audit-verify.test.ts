@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/shared/domain/audit-chain.ts';
+import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { type AuditChainReader, verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';
 

@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CredentialRegistry } from '../../lambdas/registry/credential-registry.ts';
 import { brokerIssuer, CANARY_REASON } from '../../lambdas/shared/adapters/canary-drill.ts';
-import type { CredentialRegistry } from '../../lambdas/shared/adapters/credential-registry.ts';
 import { parseAuthorization } from '../../local/sigv4.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Sundown-CanaryRole-ABC';

@@ -1,6 +1,6 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import type { AuditSink } from '../../lambdas/shared/adapters/audit-log.ts';
+import type { AuditSink } from '../../lambdas/audit/audit-log.ts';
 import {
   type BatchItem,
   eachItem,

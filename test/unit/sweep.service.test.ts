@@ -7,8 +7,8 @@
  */
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import type { ListOptions } from '../../lambdas/registry/credential-registry.ts';
 import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
-import type { ListOptions } from '../../lambdas/shared/adapters/credential-registry.ts';
 import type { LastSweep, SweepCursors } from '../../lambdas/shared/adapters/sweep-state.ts';
 import type { Liveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
 import type { Workload } from '../../lambdas/shared/domain/workload-id.ts';

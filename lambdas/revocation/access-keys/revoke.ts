@@ -26,7 +26,7 @@
  * sweep over `revoked` access keys); `iam:DeleteAccessKey` would then have to be granted to the revoker (it is not today).
  */
 
-import { appendAll } from '../../shared/adapters/audit-log.ts';
+import { appendAll } from '../../audit/index.ts';
 import { clients } from '../../shared/clients.ts';
 import { formatBound } from '../../shared/domain/deny-policy/document.ts';
 import { parseInstant } from '../../shared/domain/deny-policy/entry.ts';

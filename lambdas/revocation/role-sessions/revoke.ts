@@ -3,7 +3,7 @@
  * (one render per role per revoker batch), then settle the batch's credentials together.
  */
 
-import { appendAll } from '../../shared/adapters/audit-log.ts';
+import { appendAll } from '../../audit/index.ts';
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';

@@ -15,12 +15,12 @@
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetFunctionUrlConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { AuditLog } from '../../audit/index.ts';
+import type { CredentialRegistry } from '../../registry/index.ts';
 import { type ClientSource, clientOf } from '../clients.ts';
 import type { BrokerResponse } from '../schemas/broker.ts';
 import { WorkloadEndedDetailSchema } from '../schemas/events.ts';
 import { type DrillSession, drillSessionOf } from '../services/drill.ts';
-import type { AuditLog } from './audit-log.ts';
-import type { CredentialRegistry } from './credential-registry.ts';
 import { postRequest, type SigningCredentials, signLambdaUrlRequest } from './function-url-client.ts';
 
 export const CANARY_REASON =

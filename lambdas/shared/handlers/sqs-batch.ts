@@ -21,8 +21,8 @@
  * Handlers that do work one record at a time say so in their processor (`eachItem`).
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type AuditSink, appendAll } from '../../audit/index.ts';
 import type { Trigger } from '../../triggers/envelope.ts';
-import { type AuditSink, appendAll } from '../adapters/audit-log.ts';
 import { bindInvocation } from '../bootstrap.ts';
 import { flushMetrics, logger, metrics } from '../powertools.ts';
 import type { AuditActor, AuditRecordInput } from '../schemas/audit-record.ts';

@@ -1,6 +1,6 @@
 /**
  * Audit record schemas. Every state change Sundown makes is written as one record of a hash chain
- * (see `../domain/audit-chain.ts`). The schemas are strict (unknown keys are rejected) because
+ * (see `../../audit/audit-chain.ts`). The schemas are strict (unknown keys are rejected) because
  * whatever passes them is hashed into the chain forever: nothing unvetted may slip in.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * One run of the audit sealer: checkpoint every chain's head and sign it (domain/audit-seal.ts).
+ * One run of the audit sealer: checkpoint every chain's head and sign it (lambdas/audit/audit-seal.ts).
  *
  * Every run writes a seal, also when nothing was appended, so a verifier can tell from the newest
  * seal's age that later seals (and the records they would cover) are missing. Before a chain's new
@@ -9,8 +9,10 @@
  * which the sealer's DLQ alarm shows). Two runs at once: the second one's conditional write of the
  * same epoch fails and it reports `raced` without writing anything.
  */
-import type { ChainHead } from '../domain/audit-chain.ts';
-import { verifyChain } from '../domain/audit-chain-verify.ts';
+// The audit files directly, not audit/index.ts: audit-seals.ts implements the ports below, so going
+// through the index would be an import cycle.
+import type { ChainHead } from '../../audit/audit-chain.ts';
+import { verifyChain } from '../../audit/audit-chain-verify.ts';
 import {
   EMPTY_CHAIN_HASH,
   nextSealBody,
@@ -20,7 +22,7 @@ import {
   sealBodyText,
   sealDigest,
   sealMessage,
-} from '../domain/audit-seal.ts';
+} from '../../audit/audit-seal.ts';
 import type { AuditRecord } from '../schemas/audit-record.ts';
 
 export interface SealStore {

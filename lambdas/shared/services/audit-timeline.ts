@@ -3,7 +3,7 @@
  * Records are grouped by `credentialId`; records without one (a workload that ended with nothing
  * recorded, a pruned deny entry) are listed as workload events.
  */
-import { compareByTime } from '../domain/audit-shards.ts';
+import { compareByTime } from '../../audit/index.ts';
 import type { AuditRecord, AuditRecordType } from '../schemas/audit-record.ts';
 
 /** Record types that settle a revocation request (the latest one wins: a retried `failed` may be `revoked` later). */

@@ -5,15 +5,13 @@
  * (live writers) the records past the first head read are left for the next run.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditLog } from '../adapters/audit-log.ts';
-import type { DynamoSealStore } from '../adapters/audit-seals.ts';
-import type { StoredSeal } from '../domain/audit-seal.ts';
+import type { AuditLog, DynamoSealStore, StoredSeal } from '../../audit/index.ts';
 import {
   type ChainInput,
   type TrailVerification,
   type TrailVerifyOptions,
   verifyTrail,
-} from '../domain/audit-trail-verify.ts';
+} from '../../audit/index.ts';
 import type { AuditRecord } from '../schemas/audit-record.ts';
 
 export interface TrailReader {

@@ -10,9 +10,8 @@
  * - A head item that is missing while records exist, or that holds no valid seq/hash, is reported
  *   at seq 0 (the head's key): tail deletions could otherwise hide behind it.
  */
-import type { AuditLog } from '../adapters/audit-log.ts';
-import type { ChainHead, TamperKind } from '../domain/audit-chain.ts';
-import { verifyChain } from '../domain/audit-chain-verify.ts';
+import type { AuditLog, ChainHead, TamperKind } from '../../audit/index.ts';
+import { verifyChain } from '../../audit/index.ts';
 import { type AuditRecord, HASH_PATTERN } from '../schemas/audit-record.ts';
 
 /** What verification needs from the adapter (an `AuditLog`, or a fake in unit tests). */

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AuditSink } from '../../audit/index.ts';
+import type { CredentialRegistry } from '../../registry/index.ts';
 import type { RevocationStore } from '../../revocation/store.ts';
 import type { Accounts } from '../adapters/accounts.ts';
-import type { AuditSink } from '../adapters/audit-log.ts';
-import type { CredentialRegistry } from '../adapters/credential-registry.ts';
 import type { OptInChecker } from '../adapters/opt-in.ts';
 import type { WorkloadRoleResolver } from '../adapters/workload-roles.ts';
 import type { RuntimeConfig } from '../runtime-config.ts';

@@ -5,8 +5,8 @@
  * audited once, as `issued`, when the record is new.
  */
 
+import { appendAll } from '../../audit/index.ts';
 import type { Trigger } from '../../triggers/envelope.ts';
-import { appendAll } from '../adapters/audit-log.ts';
 import {
   credentialIdFor,
   normalizeSerial,

@@ -5,9 +5,9 @@
  * item. Capped figures say so (`truncated`). Queue figures come from the CLI (SQS, CloudWatch).
  */
 
+import type { AuditLog } from '../../audit/index.ts';
+import type { CredentialRegistry } from '../../registry/index.ts';
 import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
-import type { AuditLog } from '../adapters/audit-log.ts';
-import type { CredentialRegistry } from '../adapters/credential-registry.ts';
 import type { LastSweep, SweepStateStore } from '../adapters/sweep-state.ts';
 import type { TrailsRead } from '../adapters/trail-status.ts';
 import type { CredentialKind } from '../schemas/credential.ts';

@@ -5,7 +5,7 @@
  * untrusted input is audited `rejected` and consumed (never retried).
  */
 
-import type { AuditSink } from '../adapters/audit-log.ts';
+import type { AuditSink } from '../../audit/index.ts';
 import type { AlertSink } from '../adapters/use-after-revoke-alerts.ts';
 import type { UseAfterRevokeStore } from '../adapters/use-after-revoke-store.ts';
 import { attemptOf, revokedEntryFor, windowStart } from '../domain/use-after-revoke.ts';
