@@ -293,8 +293,9 @@ describe('the forwarding DLQ', () => {
 
   it('lets EventBridge send to it only for the rules of the spoke, and alarms on one message', () => {
     const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy');
+    if (!policy) throw new Error('the spoke has no queue policy');
     const statements = (
-      policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }
+      policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }
     ).PolicyDocument.Statement.filter((st) => st.Effect === 'Allow');
     expect(statements.length).toBeGreaterThan(0);
     for (const st of statements) {
