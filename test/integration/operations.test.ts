@@ -30,9 +30,10 @@ import {
   DeleteRolePolicyCommand,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../lambdas/sweep/index.ts';
+import { IAM_SETTLE_MS } from '../../lambdas/sweep/model.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { deniedOn } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';
@@ -102,6 +103,26 @@ async function storedSessions(principalArn: string): Promise<string[]> {
     }),
   );
   return (res.Items ?? []).map((i) => String(i.sessionName)).sort();
+}
+
+/**
+ * As if IAM_SETTLE_MS had passed since each role's last render: its `renderedAt` is moved back
+ * (the only field the settle rule reads), instead of the test sleeping 16 s for each sweep.
+ */
+async function renderedBeforeSettle(principalArns: readonly string[]): Promise<void> {
+  const at = new Date(Date.now() - IAM_SETTLE_MS - 1_000).toISOString();
+  for (const principalArn of principalArns) {
+    expect((await meta(principalArn)).renderedAt).toBeDefined();
+    await sd.doc.send(
+      new UpdateCommand({
+        TableName: sd.outputs.RevocationsTableName,
+        Key: { principalArn, entryKey: '#meta' },
+        UpdateExpression: 'SET renderedAt = :at',
+        ConditionExpression: 'attribute_exists(renderedAt)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
 }
 
 async function waitUntil(instant: number): Promise<void> {
@@ -304,7 +325,6 @@ describe('reconciliation sweep', () => {
     await sd.drain();
     expect(await deniedOn(sd.iam, 'drift-iam')).toEqual(['d-iam-1']);
     expect(await deniedOn(sd.iam, 'drift-store')).toEqual(['d-store-1']);
-    const renderedAt = Date.parse(String((await meta(iamRole)).renderedAt));
     // Drift: someone deletes the role's deny policy; an entry vanishes from the store; an entry
     // appears whose credential the registry never recorded.
     await sd.iam.send(
@@ -342,7 +362,7 @@ describe('reconciliation sweep', () => {
       }),
     );
     // IAM is eventually consistent: the sweep checks a role only once its last render has settled.
-    await waitUntil(renderedAt + 16_000);
+    await renderedBeforeSettle([iamRole, storeRole]);
 
     // Act
     const report = await sweep();
@@ -361,7 +381,7 @@ describe('reconciliation sweep', () => {
     ]);
 
     // Restored and reported: the next run finds nothing new.
-    await waitUntil(Date.now() + 16_000);
+    await renderedBeforeSettle([iamRole, storeRole]);
     const again = await sweep();
     expect(again.counts['missing-deny']).toBe(0);
     expect(again.counts['orphan-deny']).toBe(0);
