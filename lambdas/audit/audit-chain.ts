@@ -13,15 +13,6 @@ import {
 } from '../shared/schemas/audit-record.ts';
 import { assertNoSecretMaterial } from './audit-secrets.ts';
 
-export {
-  assertNoSecretMaterial,
-  findSecretMaterial,
-  SECRET_KINDS,
-  type SecretFinding,
-  type SecretKind,
-  SecretMaterialError,
-} from './audit-secrets.ts';
-
 /** `prevHash` of the first record (seq 1) of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -18,9 +18,9 @@ import {
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callBroker } from '../../cli/broker-client.ts';
-import { assertNoSecretMaterial, findSecretMaterial } from '../../lambdas/audit/audit-chain.ts';
 import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
 import { AUDIT_EVENT_SOURCE } from '../../lambdas/audit/audit-log.ts';
+import { assertNoSecretMaterial, findSecretMaterial } from '../../lambdas/audit/audit-secrets.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { PROJECT_ROOT } from '../../local/deploy.ts';

@@ -8,7 +8,7 @@
  * printed, verbose or not.
  */
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { findSecretMaterial } from '../../lambdas/audit/audit-chain.ts';
+import { findSecretMaterial } from '../../lambdas/audit/audit-secrets.ts';
 
 const captured: string[] = [];
 

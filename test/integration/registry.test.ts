@@ -21,7 +21,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callBroker } from '../../cli/broker-client.ts';
-import { findSecretMaterial } from '../../lambdas/audit/audit-chain.ts';
+import { findSecretMaterial } from '../../lambdas/audit/audit-secrets.ts';
 import type { BrokerRequest } from '../../lambdas/shared/schemas/broker.ts';
 import { localWorkdir, runCli } from './cli.ts';
 import { deniedOn } from './fixtures.ts';

@@ -5,10 +5,10 @@ import {
   type ChainHead,
   canonicalJson,
   chainHeadOf,
-  findSecretMaterial,
   recordHash,
 } from '../../lambdas/audit/audit-chain.ts';
 import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
+import { findSecretMaterial } from '../../lambdas/audit/audit-secrets.ts';
 import {
   ACTOR_TYPES,
   AUDIT_RECORD_TYPES,

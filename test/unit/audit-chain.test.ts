@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertNoSecretMaterial,
   buildRecord,
   type ChainHead,
   canonicalJson,
   chainHeadOf,
-  findSecretMaterial,
   GENESIS_HASH,
   InvalidAuditRecordError,
   recordHash,
-  SecretMaterialError,
 } from '../../lambdas/audit/audit-chain.ts';
 import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
+import {
+  assertNoSecretMaterial,
+  findSecretMaterial,
+  SecretMaterialError,
+} from '../../lambdas/audit/audit-secrets.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 
 const CHAIN = 'workload-chain';
