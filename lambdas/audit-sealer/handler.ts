@@ -8,7 +8,7 @@
  *
  * Its role may sign with the seal key and write seal items; it appends no audit records.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import {
   AuditLog,
   chainSourceOf,
@@ -18,6 +18,7 @@ import {
   S3SealArchive,
 } from '../audit/index.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
+import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { readSealerConfig } from '../shared/runtime-config.ts';
 import { type SealDeps, type SealReport, sealAuditChains } from '../shared/services/audit-seal.ts';
@@ -38,10 +39,6 @@ const deps: SealDeps = {
   intervalSeconds: intervalSecondsOf(config.SUNDOWN_SEAL_SCHEDULE),
   now: () => new Date(),
 };
-
-function isSqsEvent(event: unknown): event is SQSEvent {
-  return Array.isArray((event as { Records?: unknown } | null)?.Records);
-}
 
 async function runSeal(): Promise<SealReport> {
   const report = await sealAuditChains(deps);

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { AuditLog } from '../audit/index.ts';
 import { CredentialRegistry } from '../registry/index.ts';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../shared/adapters/canary-drill.ts';
 import { awsProbe } from '../shared/adapters/drill-probe.ts';
 import { clients, lazyClients, RETRY } from '../shared/clients.ts';
+import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { readCanaryConfig } from '../shared/runtime-config.ts';
 import {
@@ -48,10 +49,6 @@ export interface EmulatorOverrides {
   note: string;
   /** moto serves no function URL: the local runtime's URL of a function. */
   functionUrl: (functionName: string) => URL;
-}
-
-function isSqsEvent(event: unknown): event is SQSEvent {
-  return Array.isArray((event as { Records?: unknown } | null)?.Records);
 }
 
 function makeHandler(overrides?: EmulatorOverrides) {

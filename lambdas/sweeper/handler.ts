@@ -6,7 +6,7 @@
  *   keeps failing ends in the DLQ, which is alarmed.
  * - Lambda Invoke (`sundown sweep`): `{ "dryRun": true | false }`, answered with the report.
  */
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
 import { AccountRoutedLiveness } from '../shared/adapters/account-routed.ts';
@@ -15,6 +15,7 @@ import { AwsWorkloadLiveness } from '../shared/adapters/workload-liveness.ts';
 import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
 import { clients, once, RETRY } from '../shared/clients.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
+import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { type SweepDeps, type SweepReport, sweep } from '../sweep/index.ts';
 
@@ -50,10 +51,6 @@ const deps: SweepDeps = {
   sweepState: new SweepStateStore(clients.dynamo(), base.config.SUNDOWN_REVOCATIONS_TABLE),
   metricsSink: (name, value, unit, dimensions) => recordMetric(name, unit, value, dimensions),
 };
-
-function isSqsEvent(event: unknown): event is SQSEvent {
-  return Array.isArray((event as { Records?: unknown } | null)?.Records);
-}
 
 /** `{}` or `{ "dryRun": boolean }`; anything else is refused (the sweep takes no other input). */
 function parseRequest(event: unknown): { dryRun: boolean } {

@@ -11,3 +11,8 @@ export function batchResponse(event: SQSEvent, failed: ReadonlySet<string>): SQS
     })),
   };
 }
+
+/** Whether a function that is both scheduled (through its ticks queue) and invoked directly got an SQS batch. */
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  return Array.isArray((event as { Records?: unknown } | null)?.Records);
+}
