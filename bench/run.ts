@@ -280,6 +280,11 @@ async function main(): Promise<number> {
           'DynamoDB TransactWriteItems: rollback snapshot of the named items only (moto deep-copied whole tables per call)',
           'DynamoDB: responses written with json.dumps (moto serialized ~0.55 ms per returned item)',
           'SQS: queue attributes computed once per call and the clock read once per scan of the messages (moto scanned the queue ~30 times per ReceiveMessage and per message sent)',
+          'DynamoDB: condition and update expressions parsed once per distinct expression (moto parsed each condition three times per written item)',
+          'DynamoDB: a plain `SET #a = :a, ...` on an existing item sets the values directly (moto ran ten validator walks and a stream copy per item)',
+          'every service: the list of moto service packages made once (moto listed its package directory twice per request, ~1.6 ms each)',
+          'DynamoDB: an item measured once against the 400 KB limit (moto re-measured every attribute on each insertion)',
+          "DynamoDB Query on a table's key: only the queried partition is sorted (moto sorted the whole table)",
         ],
         workarounds: [
           "event source mappings disabled before the local runtime deletes them (moto's DeleteEventSourceMapping leaves them on the queue, which then moves messages to the DLQ under bursts)",

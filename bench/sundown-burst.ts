@@ -5,7 +5,7 @@
  * counted by the proxy.
  */
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   GetPolicyCommand,
@@ -268,6 +268,7 @@ export async function runSundownBurst(
   const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
   // A timeline of every call in the window (driver's included), for finding where a burst's time goes.
   if (process.env.BENCH_TRACE_DIR) {
+    mkdirSync(process.env.BENCH_TRACE_DIR, { recursive: true });
     writeFileSync(
       join(process.env.BENCH_TRACE_DIR, `${scenario.name}.calls.json`),
       JSON.stringify(allCalls.map((c) => ({ ...c, t0: c.t0 - firstPutAt, t1: c.t1 - firstPutAt }))),

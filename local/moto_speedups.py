@@ -1,7 +1,7 @@
 """Emulator speed-ups, applied by moto_launcher.py for every use of the emulator (local mode, tests,
 benchmarks).
 
-Three moto hot spots have no counterpart on AWS and would otherwise dominate every timing, since
+Some moto hot spots have no counterpart on AWS and would otherwise dominate every timing, since
 moto serves one request at a time (local/moto_launcher.py serialize_requests). They were first
 written for the benchmarks; the tests paid the same costs (about 150 ms of emulator time per
 delivered event), so they now apply everywhere:
@@ -38,12 +38,49 @@ delivered event), so they now apply everywhere:
    now read it once per scan. 10 events delivered to a queue holding 1,000 messages went from
    ~300 ms to a few ms.
 
+5. DynamoDB parses every ConditionExpression three times per written item (the request check,
+   the transaction's condition check, and update_item's own check), each a tokenizer and parser
+   run in Python (~0.3 ms), and every UpdateExpression twice. A parsed condition is pure (its
+   nodes hold the expression's names and values and read the item only when evaluated), so it
+   is memoized by the expression, its names and the values it references; a parsed update
+   expression is only read, never changed (moto's validator deep-copies it first), so it is
+   memoized by its text. Failures are not memoized: a bad expression fails as before.
+
+6. DynamoDB UpdateItem (alone or in a transaction) runs ten tree walks of moto's validator over
+   the update expression and deep-copies the item for a stream record, ~0.8 ms per item. For the
+   plainest update, `SET #a = :a, b = :b, ...` on an existing item of a table without a stream,
+   none touching the table's key, each walk has nothing to reject, so the values are
+   set directly (a fresh DynamoType each, as the validator makes, through the same size-limited
+   dict). Anything else (another clause, a nested path, a function, a missing placeholder, a
+   new item, a key attribute, a stream) goes through moto's own update_item.
+
+7. moto's server routes each request by checking its host against the list of its own service
+   packages, which it makes by listing its package directory (os.listdir and a stat of each of
+   ~200 entries) twice per request: ~1.6 ms of every call, whatever the service, both systems'
+   alike. The directory does not change while the server runs: it is listed once.
+
+8. DynamoDB builds every stored item attribute by attribute through a dict that checks the
+   400 KB item limit on each insertion by re-measuring every attribute already in it: quadratic
+   in the attributes (~0.6 ms for an audit record). Sizes are never negative, so the item is over
+   the limit after some insertion exactly when it is over the limit at the end: it is measured
+   once, and the same ItemSizeTooLarge is raised when it is over.
+
+9. DynamoDB Query on a table's own key sorts every item of the table (all_items) and then keeps
+   those with the queried partition key: a read of one role's deny entries cost as much as reading
+   the whole revocation store. The query now starts from that partition's items, the only ones
+   the filter could keep, sorted the same way.
+
 None of these changes what any API call returns. Nothing else is patched here.
 """
 
-import copy as _copy
 import functools
-import types
+
+import moto_speedups_dynamodb
+import moto_speedups_expressions
+import moto_speedups_sqs
+from moto_speedups_stats import STATS
+
+__all__ = ["STATS", "apply"]
 
 
 def _memoize_jsonpath_parse() -> None:
@@ -58,179 +95,25 @@ def _memoize_jsonpath_parse() -> None:
     jsonpath_ext.parse = memoized
 
 
-def _touched_keys(backend, transact_items):  # type: ignore[no-untyped-def]
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    touched = {}
-    for entry in transact_items:
-        try:
-            op_type, op = next(iter(entry.items()))
-            table = backend.tables.get(op.get("TableName"))
-            if table is None:
-                continue
-            attrs = op["Item"] if op_type == "Put" else op["Key"]
-            hash_value = DynamoType(attrs[table.hash_key_attr])
-            range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-        except Exception:  # malformed input: moto reports it; the snapshot just has nothing to add
-            continue
-        touched.setdefault(table.name, []).append((hash_value, range_value))
-    return touched
-
-
-def _undo_log(backend, touched):  # type: ignore[no-untyped-def]
-    """What the items a transaction names hold now (a deep copy, or None when absent)."""
-    log = []
-    for name, keys in touched.items():
-        table = backend.tables.get(name)
-        if table is None:
-            continue
-        for hash_value, range_value in keys:
-            if table.range_key_attr:
-                had_hash = hash_value in table.items
-                current = table.items[hash_value].get(range_value) if had_hash else None
-            else:
-                had_hash = hash_value in table.items
-                current = table.items.get(hash_value)
-            log.append((table, hash_value, range_value, had_hash, _copy.deepcopy(current)))
-    return log
-
-
-def _undo(log):  # type: ignore[no-untyped-def]
-    for table, hash_value, range_value, had_hash, previous in reversed(log):
-        if table.range_key_attr:
-            by_range = table.items.get(hash_value)
-            if previous is None:
-                if by_range is not None:
-                    by_range.pop(range_value, None)
-                    if not by_range and not had_hash:
-                        del table.items[hash_value]
-            else:
-                table.items[hash_value][range_value] = previous
-        elif previous is None:
-            table.items.pop(hash_value, None)
-        else:
-            table.items[hash_value] = previous
-
-
-def _cheap_transaction_snapshots() -> None:
+def _list_moto_modules_once() -> None:
     try:
-        from moto.dynamodb import models as ddb_models
-        from moto.dynamodb.models.table import Table
+        from moto import backends
     except ImportError:
         return
-    backend_class = ddb_models.DynamoDBBackend
-    if getattr(backend_class.transact_write_items, "_sundown_bench", False):
+    if getattr(backends.list_of_moto_modules, "_sundown_bench", False):
         return
-    original = backend_class.transact_write_items
+    modules = tuple(backends.list_of_moto_modules())
 
-    def transact_write_items(self, transact_items):  # type: ignore[no-untyped-def]
-        touched = _touched_keys(self, transact_items)
-        if any(getattr(self.tables.get(name), "stream_shard", None) is not None for name in touched):
-            return original(self, transact_items)  # streams: moto's own full copy
-        log = _undo_log(self, touched)
+    def list_of_moto_modules():  # type: ignore[no-untyped-def]
+        return iter(modules)
 
-        def deepcopy(value, memo=None):  # type: ignore[no-untyped-def]
-            # moto's rollback snapshot of a table: the table itself, restored from the undo log.
-            if isinstance(value, Table):
-                return value
-            return _copy.deepcopy(value, memo)
-
-        # transact_write_items reaches deepcopy through the module global `copy`; requests are
-        # serialized (moto_launcher.py), so swapping it for the duration of one call is safe.
-        ddb_models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=_copy.copy)
-        try:
-            return original(self, transact_items)
-        except BaseException:
-            # moto rolls back only by raising (TransactionCanceledException or a validation error).
-            _undo(log)
-            raise
-        finally:
-            ddb_models.copy = _copy
-
-    transact_write_items._sundown_bench = True  # type: ignore[attr-defined]
-    backend_class.transact_write_items = transact_write_items
-
-
-def _fast_dynamodb_json() -> None:
-    try:
-        import json
-
-        from moto.dynamodb.responses import DynamoResult
-    except ImportError:
-        return
-    if getattr(DynamoResult.execute_result, "_sundown_bench", False):
-        return
-    original = DynamoResult.execute_result
-
-    def execute_result(self, context):  # type: ignore[no-untyped-def]
-        try:
-            body = json.dumps(self.result)
-        except (TypeError, ValueError):
-            return original(self, context)
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-
-    execute_result._sundown_bench = True  # type: ignore[attr-defined]
-    DynamoResult.execute_result = execute_result
-
-
-def _cheap_sqs_attribute_reads() -> None:
-    try:
-        from moto.sqs.models import SQSBackend
-    except ImportError:
-        return
-    if getattr(SQSBackend.is_message_valid_based_on_retention_period, "_sundown_bench", False):
-        return
-    from moto.core.utils import unix_time
-
-    def is_message_valid_based_on_retention_period(self, queue_name, message):  # type: ignore[no-untyped-def]
-        # moto: get_queue_attributes(queue_name, ["MessageRetentionPeriod"])["MessageRetentionPeriod"]
-        retention_period = int(self.get_queue(queue_name).message_retention_period)
-        return retention_period + message.sent_timestamp / 1000 > unix_time()
-
-    from moto.sqs.exceptions import InvalidAttributeName
-
-    def get_queue_attributes(self, queue_name, attribute_names):  # type: ignore[no-untyped-def]
-        # moto's, with queue.attributes (a property scanning every message) computed once.
-        queue = self.get_queue(queue_name)
-        if not attribute_names:
-            return {}
-        valid_names = ["All"] + queue.BASE_ATTRIBUTES + queue.FIFO_ATTRIBUTES + queue.KMS_ATTRIBUTES
-        invalid_name = next((name for name in attribute_names if name not in valid_names), None)
-        if invalid_name or invalid_name == "":
-            raise InvalidAttributeName(invalid_name)
-        computed = queue.attributes
-        if "All" in attribute_names:
-            return computed
-        return {name: computed[name] for name in attribute_names if computed.get(name) is not None}
-
-    from moto.core.utils import unix_time_millis
-    from moto.sqs.models import Queue
-
-    def messages(self):  # type: ignore[no-untyped-def]
-        # moto: [m for m in self._messages if m.visible and not m.delayed], each reading the clock.
-        now = unix_time_millis()
-        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
-
-    def delayed_count(self):  # type: ignore[no-untyped-def]
-        now = unix_time_millis()
-        return sum(1 for m in self._messages if now < m.delayed_until)
-
-    def not_visible_count(self):  # type: ignore[no-untyped-def]
-        now = unix_time_millis()
-        return sum(1 for m in self._messages if not now > m.visible_at)
-
-    Queue.messages = property(messages)
-    # Part of queue.attributes, which SendMessage also reads (ContentBasedDeduplication) for every
-    # message sent: same counts, one clock read per scan.
-    Queue.approximate_number_of_messages_delayed = property(delayed_count)
-    Queue.approximate_number_of_messages_not_visible = property(not_visible_count)
-    is_message_valid_based_on_retention_period._sundown_bench = True  # type: ignore[attr-defined]
-    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
-    SQSBackend.get_queue_attributes = get_queue_attributes
+    list_of_moto_modules._sundown_bench = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules
 
 
 def apply() -> None:
     _memoize_jsonpath_parse()
-    _cheap_transaction_snapshots()
-    _fast_dynamodb_json()
-    _cheap_sqs_attribute_reads()
+    _list_moto_modules_once()
+    moto_speedups_dynamodb.apply()
+    moto_speedups_sqs.apply()
+    moto_speedups_expressions.apply()

@@ -1,0 +1,30 @@
+/**
+ * The emulator's speed-ups (local/moto_speedups.py) may change how fast moto answers, never what it
+ * answers: the same DynamoDB requests (conditions that hold and fail, key and index attributes,
+ * unused or missing placeholders, new items, oversized items, transactions rolled back, filters
+ * reusing one expression with other values) get the same responses from moto with and without
+ * them. Each side runs in its own process, since the speed-ups patch moto in place.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const SCRIPT = 'test/emulator/moto_speedups_equivalence.py';
+
+function run(mode: 'raw' | 'patched') {
+  const result = spawnSync('python3', [SCRIPT, mode], { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`${SCRIPT} ${mode} failed: ${result.stderr}`);
+  return { lines: result.stdout.trim().split('\n'), stderr: result.stderr };
+}
+
+describe('moto speed-ups', () => {
+  it('answer every DynamoDB request exactly as moto does, and are used', () => {
+    const raw = run('raw');
+    const patched = run('patched');
+    expect(raw.lines.length).toBeGreaterThan(25);
+    expect(patched.lines).toEqual(raw.lines);
+    const stats = JSON.parse(patched.stderr.trim().split('\n').at(-1) ?? '{}');
+    expect(stats.direct_updates).toBeGreaterThanOrEqual(5);
+    expect(stats.conditions_reused).toBeGreaterThanOrEqual(5);
+    expect(stats.partition_queries).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+});
