@@ -24,7 +24,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../local/aws-env.ts';
 import { type DeployedStack, deployStack, PROJECT_ROOT, synthesize } from '../local/deploy.ts';
 import { type Emulator, startEmulator } from '../local/emulator.ts';
-import { type LocalRuntime, startLocalRuntime } from '../local/runtime.ts';
+import { type InvocationSpan, type LocalRuntime, startLocalRuntime } from '../local/runtime.ts';
 import type { StackModel } from '../local/stack-model.ts';
 import { BENCH_USER_AGENT, type CallRecord, NAIVE_USER_AGENT } from './proxy.ts';
 
@@ -68,6 +68,8 @@ export interface BenchEnvironment {
   clients: BenchClients;
   /** Errors reported by the local runtime (handler throws, polling failures). */
   runtimeErrors: string[];
+  /** Every handler invocation of the local runtime, as it ended. */
+  invocations: InvocationSpan[];
   /** Queue URLs the runtime consumes (Sundown's pipeline), the FIFO revocation queue first. */
   sourceQueueUrls: string[];
   /** The deployed stack's functions and event sources, as the local runtime read them. */
@@ -182,6 +184,7 @@ export async function startBenchEnvironment(
     const stack = await deployStack({ target: direct, cloudAssemblyDir });
     await disableEmulatorEventSourceMappings(direct);
     const runtimeErrors: string[] = [];
+    const invocations: InvocationSpan[] = [];
     // Defaults of the local runtime (100 ms idle poll), so the numbers match `sundown local`.
     const start = () =>
       startLocalRuntime({
@@ -189,6 +192,7 @@ export async function startBenchEnvironment(
         stack,
         retryDelaySeconds: 1,
         onError: (message) => runtimeErrors.push(message),
+        onInvocation: (span) => invocations.push(span),
       });
     let runtime: LocalRuntime | undefined = await start();
     // The FIFO revocation queue first: it is the last to empty, so a busy check costs one call.
@@ -214,6 +218,7 @@ export async function startBenchEnvironment(
       },
       clients: benchClients(target),
       runtimeErrors,
+      invocations,
       sourceQueueUrls,
       model: runtime.model,
       async stop() {

@@ -1,6 +1,7 @@
 /**
  * Turning the proxy's call log into the numbers the benchmark reports.
  */
+import type { InvocationSpan } from '../local/runtime.ts';
 import type { CallRecord } from './proxy.ts';
 
 /** IAM operations that change IAM state (what "IAM writes" counts). */
@@ -92,7 +93,7 @@ export function countCalls(calls: readonly CallRecord[]): CallCounts {
 }
 
 export interface BatchWriteProfile {
-  /** Revoker invocations that completed messages (DeleteMessageBatch on the revocation queue). */
+  /** Revoker invocations in the window. */
   batches: number;
   /** Most IAM write calls made for one role within one revoker batch. */
   maxWritesPerRolePerBatch: number;
@@ -104,26 +105,51 @@ export interface BatchWriteProfile {
   pairsOverOneWrite: number;
 }
 
+/** A revoker invocation: when it ran and the roles its batch named. */
+export interface RevokerBatch {
+  startedAt: number;
+  endedAt: number;
+  roles: ReadonlySet<string>;
+}
+
+/** The revoker's invocations among the runtime's, with the role names their messages named. */
+export function revokerBatches(invocations: readonly InvocationSpan[], since: number): RevokerBatch[] {
+  return invocations
+    .filter((i) => i.functionLogicalId.startsWith('Revoker') && i.endedAt >= since)
+    .map((i) => ({
+      startedAt: i.startedAt,
+      endedAt: i.endedAt,
+      roles: new Set(
+        i.bodies.flatMap((body) => {
+          try {
+            const arn = (JSON.parse(body) as { roleArn?: unknown }).roleArn;
+            return typeof arn === 'string' ? [arn.split('/').pop() as string] : [];
+          } catch {
+            return [];
+          }
+        }),
+      ),
+    }));
+}
+
 /**
- * Attributes IAM writes to revoker batches. The local runtime's poller for the
- * FIFO revocation queue is sequential (receive, invoke, delete), and only the
- * revoker writes IAM, so every IAM write belongs to the latest ReceiveMessage
- * on that queue before it (request order).
+ * Attributes IAM writes to revoker batches: a write on a role belongs to the revoker invocation
+ * that was running when it was made and whose messages named that role. (Batches run side by
+ * side, but a role's revocations are one FIFO message group, so at most one running batch names
+ * it.) A write no batch accounts for is counted on its own, as a batch of its own.
  */
-export function batchWriteProfile(calls: readonly CallRecord[], revocationQueue: string): BatchWriteProfile {
-  let batch = -1;
+export function batchWriteProfile(
+  calls: readonly CallRecord[],
+  batches: readonly RevokerBatch[],
+): BatchWriteProfile {
   const writes = new Map<string, number>();
   const renders = new Map<string, number>();
-  let batches = 0;
   let totalRenders = 0;
   for (const c of calls) {
-    if (c.service === 'sqs' && c.queue === revocationQueue) {
-      if (c.op === 'ReceiveMessage') batch++;
-      if (c.op === 'DeleteMessageBatch') batches++;
-      continue;
-    }
     if (c.service !== 'iam' || !IAM_WRITE_OPS.has(c.op)) continue;
-    const key = `${batch}|${c.role ?? '?'}`;
+    const role = c.role ?? '?';
+    const batch = batches.findIndex((b) => b.roles.has(role) && b.startedAt <= c.t0 && c.t1 <= b.endedAt);
+    const key = batch >= 0 ? `${batch}|${role}` : `unattributed-${c.seq}|${role}`;
     writes.set(key, (writes.get(key) ?? 0) + 1);
     if (c.op === 'PutRolePolicy' || c.op === 'DeleteRolePolicy') {
       renders.set(key, (renders.get(key) ?? 0) + 1);
@@ -131,7 +157,7 @@ export function batchWriteProfile(calls: readonly CallRecord[], revocationQueue:
     }
   }
   return {
-    batches,
+    batches: batches.length,
     maxWritesPerRolePerBatch: Math.max(0, ...writes.values()),
     maxRendersPerRolePerBatch: Math.max(0, ...renders.values()),
     renders: totalRenders,

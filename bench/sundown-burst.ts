@@ -39,6 +39,7 @@ import {
   deniedSessions,
   type Percentiles,
   percentiles,
+  revokerBatches,
 } from './metrics.ts';
 import type { CallRecord } from './proxy.ts';
 import {
@@ -365,7 +366,7 @@ export async function sundownResult(
     roles: scenario.roles,
     calls: counts,
     perWorkload: perWorkload(counts, ids.length),
-    batches: batchWriteProfile(calls, env.stack.outputs.RevocationQueueUrl?.split('/').pop() ?? ''),
+    batches: batchWriteProfile(calls, revokerBatches(env.invocations, firstPutAt)),
     storeReads: {
       queries: storeQueries.length,
       bytes: storeBytes,

@@ -14,20 +14,14 @@ import { applyAwsEnv, awsEnvFor, type Target } from './aws-env.ts';
 import type { DeployedStack } from './deploy.ts';
 import type { FunctionUrlOptions } from './function-url.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
+import { type ConsumerOptions, startQueueConsumers } from './queue-consumers.ts';
 import { SIMULATOR_NOTE, simulatorProbe } from './simulator-probe.ts';
-import { type Handler, pollOnce } from './sqs-poller.ts';
+import type { Handler } from './sqs-poller.ts';
 import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
 
-export interface RuntimeOptions {
+export interface RuntimeOptions extends ConsumerOptions {
   target: Target;
   stack: DeployedStack;
-  /** Seconds before a failed message is received again. @default 1 */
-  retryDelaySeconds?: number;
-  /** Idle wait after an empty poll, in ms; doubles while a queue stays empty. @default 100 */
-  pollIntervalMs?: number;
-  /** Longest idle wait between polls of an empty queue, in ms. @default 400 */
-  maxPollIntervalMs?: number;
-  onError?: (message: string) => void;
 }
 
 export interface LocalRuntime {
@@ -49,6 +43,8 @@ export interface LocalRuntime {
   stop(): Promise<void>;
   stats(): { invocations: number; received: number; failed: number };
 }
+
+export type { InvocationSpan } from './queue-consumers.ts';
 
 export class RuntimeError extends Error {}
 
@@ -149,67 +145,15 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   }
   const sqs = new SQSClient({ endpoint: target.endpoint, region: target.region });
   const stats = { invocations: 0, received: 0, failed: 0 };
-  let running = true;
-  // Lambda long-polls its queues, which costs nothing while they are empty. The emulator serves
-  // one request at a time, so every empty receive delays a real call: an idle queue is polled
-  // less and less often (up to maxPollIntervalMs), and every poller is woken as soon as any
-  // handler has run, since that handler may have sent to their queues.
-  const minIdle = options.pollIntervalMs ?? 100;
-  const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 400);
-  // Idle pollers waiting to be woken (a set, so a waiter whose timer fired is dropped, not kept).
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const resolve of waiters) resolve();
-    waiters.clear();
-  };
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiters.add(done);
-    });
   const paused = new Set<string>();
-  const loops = model.eventSources.map(async (source) => {
-    const fn = model.functions.find((f) => f.logicalId === source.functionLogicalId);
-    const handler = fn && handlers.get(fn.logicalId);
-    if (!fn || !handler) return;
-    let idleMs = minIdle;
-    while (running) {
-      if (paused.has(fn.logicalId)) {
-        await new Promise((r) => setTimeout(r, options.pollIntervalMs ?? 100));
-        continue;
-      }
-      try {
-        const report = await pollOnce(
-          {
-            sqs,
-            source,
-            functionName: fn.functionName,
-            region: target.region,
-            handler,
-            retryDelaySeconds: options.retryDelaySeconds ?? 1,
-            onError: options.onError,
-          },
-          fn.timeoutSeconds,
-        );
-        if (report.received > 0) {
-          stats.invocations++;
-          stats.received += report.received;
-          stats.failed += report.failed;
-          idleMs = minIdle;
-          wake();
-          continue;
-        }
-      } catch (err) {
-        if (running) options.onError?.(`polling ${source.queueUrl} failed: ${(err as Error).message}`);
-      }
-      await idle(idleMs);
-      idleMs = Math.min(maxIdle, idleMs * 2);
-    }
+  const consumers = startQueueConsumers({
+    model,
+    handlers,
+    sqs,
+    region: target.region,
+    options,
+    stats,
+    paused,
   });
 
   const queueIsEmpty = async (queueUrl: string) => {
@@ -257,12 +201,10 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       }
     },
     async stop() {
-      running = false;
-      wake();
-      await Promise.all(loops);
+      await consumers.stop();
       await invokeServer.close();
     },
-    wake,
+    wake: consumers.wake,
     stats: () => ({ ...stats }),
   };
 }

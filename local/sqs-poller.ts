@@ -78,7 +78,7 @@ function lambdaContext(functionName: string, timeoutSeconds: number) {
  * back short. Without that, a slow emulator would close the window after a few receives and cut
  * a backlog into many small batches that AWS would not make.
  */
-async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Message[]> {
+export async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Message[]> {
   const messages: Message[] = [];
   const windowEnds = Date.now() + source.batchingWindowSeconds * 1000;
   while (messages.length < source.batchSize) {
@@ -102,12 +102,16 @@ async function gatherBatch(sqs: SQSClient, source: LocalEventSource): Promise<Me
   return messages;
 }
 
-/** Polls once: returns what it received and how many failed (0 received = queue looked empty). */
-export async function pollOnce(options: PollerOptions, timeoutSeconds: number): Promise<InvocationReport> {
+/**
+ * Invokes the handler with one gathered batch, then deletes what succeeded and makes what failed
+ * visible again after the retry delay. Returns how many it received and how many failed.
+ */
+export async function invokeBatch(
+  options: PollerOptions,
+  messages: readonly Message[],
+  timeoutSeconds: number,
+): Promise<InvocationReport> {
   const { sqs, source } = options;
-  const messages = await gatherBatch(sqs, source);
-  if (messages.length === 0) return { received: 0, failed: 0 };
-
   const event = { Records: messages.map((m) => toRecord(m, source, options.region)) };
   let failedIds: Set<string>;
   try {
