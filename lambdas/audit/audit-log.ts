@@ -41,6 +41,11 @@ export interface AuditSink {
    * {@link MAX_RECORDS_PER_TRANSACTION} records). Sinks without it get the records one by one.
    */
   appendMany?(inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]>;
+  /**
+   * Waits for what the sink still does after its appends returned: the publication of committed
+   * records on the bus, when it is deferred (see {@link AuditLogOptions.deferPublish}).
+   */
+  settle?(): Promise<void>;
 }
 
 /** Appends records through the sink's batch append when it has one, else one at a time. */
@@ -68,6 +73,13 @@ export interface AuditLogOptions {
    * lease clock (tests skew it).
    */
   lease?: false | { ttlMs?: number; owner?: string; now?: () => number };
+  /**
+   * Publish committed records on the bus without holding up the append that committed them: an
+   * append returns once its records are in the chain (the source of truth), and the caller must
+   * await {@link AuditLog.settle} before its invocation ends (the SQS handler factory does).
+   * @default false (each append returns after its records are published)
+   */
+  deferPublish?: boolean;
 }
 
 /** DynamoDB requests an AuditLog made (the bench reads them). */
@@ -89,6 +101,8 @@ export class AuditLog implements AuditSink {
   private readonly leases: AuditShardLeases | undefined;
   private waiting: Waiting[] = [];
   private draining = false;
+  /** Deferred publications under way. */
+  private publishing: Promise<void>[] = [];
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -177,7 +191,15 @@ export class AuditLog implements AuditSink {
   }
 
   private async publish(records: readonly AuditRecord[]): Promise<void> {
-    if (this.publisher && records.length > 0) await publishAuditRecords(this.publisher, records);
+    if (!this.publisher || records.length === 0) return;
+    const publication = publishAuditRecords(this.publisher, records);
+    if (this.options.deferPublish) this.publishing.push(publication);
+    else await publication;
+  }
+
+  /** Waits for every deferred publication (publication failures are reported, never thrown). */
+  async settle(): Promise<void> {
+    while (this.publishing.length > 0) await Promise.all(this.publishing.splice(0));
   }
 
   /** Records in seq order, from `fromSeq` (inclusive). */

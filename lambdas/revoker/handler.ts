@@ -21,7 +21,8 @@ import { parseBody } from '../shared/handlers/event-trust.ts';
 import { sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger, recordMetric } from '../shared/powertools.ts';
 
-const base = buildDeps('revoker');
+// Audit events go out after each batch's revocations (awaited by the handler factory).
+const base = buildDeps('revoker', { deferAuditPublish: true });
 // In its own account with its own role; in a hub's spoke through the spoke's revoker role.
 const writeIam = iamPerAccount(base.accounts, 'revoke');
 const deps: UserRevokerDeps & CertificateRevokerDeps = {

@@ -19,9 +19,13 @@ import { type RuntimeConfig, readRuntimeConfig } from './runtime-config.ts';
 import type { AuditActor } from './schemas/audit-record.ts';
 import type { ServiceDeps } from './services/deps.ts';
 
-export function buildDeps(functionName: string): ServiceDeps & { accounts: Accounts } {
+export function buildDeps(
+  functionName: string,
+  options: { deferAuditPublish?: boolean } = {},
+): ServiceDeps & { accounts: Accounts } {
   const config = readRuntimeConfig();
   return depsFromConfig(config, {
+    ...(options.deferAuditPublish ? { deferAuditPublish: true } : {}),
     account: config.SUNDOWN_ACCOUNT,
     region: process.env.AWS_REGION ?? 'us-east-1',
     actor: { type: 'function', name: functionName },
@@ -35,7 +39,14 @@ export function buildDeps(functionName: string): ServiceDeps & { accounts: Accou
 /** The adapters every service uses, on the shared clients; for the functions and the CLI alike. */
 export function depsFromConfig(
   config: RuntimeConfig,
-  who: { account: string; region: string; actor: AuditActor; onAuditPublishError?: (err: unknown) => void },
+  who: {
+    account: string;
+    region: string;
+    actor: AuditActor;
+    onAuditPublishError?: (err: unknown) => void;
+    /** Audit events published after the caller's work; it must await `audit.settle()`. */
+    deferAuditPublish?: boolean;
+  },
 ): ServiceDeps & { accounts: Accounts } {
   const doc = clients.dynamo();
   const accounts = new Accounts({
@@ -77,7 +88,10 @@ export function depsFromConfig(
         busName: config.SUNDOWN_EVENT_BUS,
         ...(who.onAuditPublishError ? { onError: who.onAuditPublishError } : {}),
       },
-      config.SUNDOWN_AUDIT_SHARDS === undefined ? {} : { shards: config.SUNDOWN_AUDIT_SHARDS },
+      {
+        ...(config.SUNDOWN_AUDIT_SHARDS === undefined ? {} : { shards: config.SUNDOWN_AUDIT_SHARDS }),
+        ...(who.deferAuditPublish ? { deferPublish: true } : {}),
+      },
     ),
     optIn: new OptInChecker(readIam, config.SUNDOWN_ALLOWLIST),
     resolver: new AccountRoutedRoleResolver(resolverIn, home),

@@ -13,7 +13,8 @@ import { sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger } from '../shared/powertools.ts';
 import { recordRegistrations } from '../shared/services/record-credential.ts';
 
-const deps = buildDeps('workload-ended');
+// Audit events go out after each batch's revocation messages (awaited by the handler factory).
+const deps = buildDeps('workload-ended', { deferAuditPublish: true });
 
 export const handler = sqsBatchHandler({
   deps,

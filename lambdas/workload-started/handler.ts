@@ -8,7 +8,8 @@ import { eachItem, sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger } from '../shared/powertools.ts';
 import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
 
-const deps = buildDeps('workload-started');
+// Audit events go out after each batch's work (awaited by the handler factory).
+const deps = buildDeps('workload-started', { deferAuditPublish: true });
 
 export const handler = sqsBatchHandler({
   deps,

@@ -202,6 +202,41 @@ describe('sqsBatchHandler', () => {
     await expect(handler({} as SQSEvent, context)).rejects.toThrow();
     expect(publish).toHaveBeenCalledTimes(1);
   });
+
+  it('returns only once the audit sink has settled (deferred audit events published), after the work', async () => {
+    const { deps } = fakeDeps();
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    deps.audit.settle = async () => {
+      order.push('settle started');
+      await settled;
+      order.push('settled');
+    };
+    const handler = sqsBatchHandler<Item>({
+      deps,
+      parse,
+      process: {
+        a: async () => {
+          order.push('processed');
+          return [];
+        },
+      },
+    });
+
+    let done = false;
+    const response = handler(event('a:1'), context).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    release();
+    expect(failedIds(await response)).toEqual([]);
+    expect(order).toEqual(['processed', 'settle started', 'settled']);
+  });
 });
 
 describe('eachItem', () => {

@@ -79,6 +79,8 @@ export function sqsBatchHandler<T extends { kind: string }>(
       for (const id of await auditRejections(deps, rejected)) failed.add(id);
       return batchResponse(event, failed);
     } finally {
+      // Audit events published after the batch's own work (the chain already holds them).
+      await deps.audit.settle?.();
       flushMetrics();
     }
   };
