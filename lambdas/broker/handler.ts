@@ -11,8 +11,8 @@ import { bindInvocation, buildDeps } from '../shared/bootstrap.ts';
 import { RETRY } from '../shared/clients.ts';
 import { readBrokerConfig } from '../shared/runtime-config.ts';
 import type { BrokerResponse } from '../shared/schemas/broker.ts';
-import type { BrokerDeps } from '../shared/services/broker.ts';
-import { type FunctionUrlResponse, handleBrokerEvent } from '../shared/services/broker-request.ts';
+import type { BrokerDeps } from './broker.ts';
+import { type FunctionUrlResponse, handleBrokerEvent } from './request.ts';
 
 const base = buildDeps('broker');
 const brokerConfig = readBrokerConfig();

@@ -5,11 +5,10 @@
  */
 import type { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
+import { type BrokerDeps, handleBrokerEvent } from '../../lambdas/broker/index.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import { AuditRecordInputSchema } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import type { BrokerDeps } from '../../lambdas/shared/services/broker.ts';
-import { handleBrokerEvent } from '../../lambdas/shared/services/broker-request.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/etl`;

@@ -18,15 +18,17 @@ import {
 import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { CaSigningAlgorithms } from '../../lambdas/shared/adapters/ca-signing-algorithms.ts';
-import { OptInChecker } from '../../lambdas/shared/adapters/opt-in.ts';
 import {
+  type BrokerDeps,
+  CaSigningAlgorithms,
   certificateNotAfter,
   certificateSerial,
+  issueCertificate,
+  issueSession,
   signingAlgorithmFor,
-} from '../../lambdas/shared/domain/certificate-signing.ts';
+} from '../../lambdas/broker/index.ts';
+import { OptInChecker } from '../../lambdas/shared/adapters/opt-in.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { type BrokerDeps, issueCertificate, issueSession } from '../../lambdas/shared/services/broker.ts';
 
 const ACCOUNT = '123456789012';
 const CA_ARN = `arn:aws:acm-pca:us-east-1:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`;

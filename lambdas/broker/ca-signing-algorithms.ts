@@ -4,7 +4,7 @@
  * algorithm never changes after it is created. A failed lookup is not kept, so the next call retries.
  */
 import { type ACMPCAClient, DescribeCertificateAuthorityCommand } from '@aws-sdk/client-acm-pca';
-import { signingAlgorithmFor } from '../domain/certificate-signing.ts';
+import { signingAlgorithmFor } from './certificate-signing.ts';
 
 export interface SigningAlgorithmSource {
   forCa(caArn: string): Promise<string>;

@@ -4,9 +4,9 @@
  * (including its required reason), then the issuance. Every refusal is audited as `refused` and
  * issues nothing. A direct Lambda Invoke carries no verified caller identity, so it is refused.
  */
-import { isWorkloadIdSyntax } from '../domain/workload-id.ts';
-import { logger } from '../powertools.ts';
-import type { AuditRecordInput } from '../schemas/audit-record.ts';
+import { isWorkloadIdSyntax } from '../shared/domain/workload-id.ts';
+import { logger } from '../shared/powertools.ts';
+import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import {
   BROKER_HTTP_STATUS,
   type BrokerCaller,
@@ -15,7 +15,7 @@ import {
   BrokerRequestSchema,
   type BrokerResponse,
   FunctionUrlEventSchema,
-} from '../schemas/broker.ts';
+} from '../shared/schemas/broker.ts';
 import { type BrokerDeps, issueCertificate, issueSession } from './broker.ts';
 
 /** A Function URL (payload 2.0) response: the status is the HTTP status the caller sees. */

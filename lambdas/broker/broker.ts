@@ -15,18 +15,18 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
-import { CaSigningAlgorithms, type SigningAlgorithmSource } from '../adapters/ca-signing-algorithms.ts';
-import { certificateNotAfter, certificateSerial } from '../domain/certificate-signing.ts';
-import { roleArn as buildRoleArn, partitionOf } from '../domain/iam-arn.ts';
-import { normalizeWorkloadId } from '../domain/workload-id.ts';
+import { roleArn as buildRoleArn, partitionOf } from '../shared/domain/iam-arn.ts';
+import { normalizeWorkloadId } from '../shared/domain/workload-id.ts';
 import type {
   BrokerRequester,
   BrokerResponse,
   IssueCertificateRequestSchema,
   IssueSessionRequestSchema,
-} from '../schemas/broker.ts';
-import type { ServiceDeps } from './deps.ts';
-import { recordRegistration } from './record-credential.ts';
+} from '../shared/schemas/broker.ts';
+import type { ServiceDeps } from '../shared/services/deps.ts';
+import { recordRegistration } from '../shared/services/record-credential.ts';
+import { CaSigningAlgorithms, type SigningAlgorithmSource } from './ca-signing-algorithms.ts';
+import { certificateNotAfter, certificateSerial } from './certificate-signing.ts';
 
 export interface BrokerDeps extends ServiceDeps {
   sts: STSClient;
