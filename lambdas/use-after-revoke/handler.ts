@@ -2,15 +2,15 @@
  * CloudTrail access-denied events from the default bus (through the UseAfterRevoke queue): alerts
  * once per revoked session and window when a session Sundown revoked is still being used.
  */
-import { UseAfterRevokeAlerts } from '../shared/adapters/use-after-revoke-alerts.ts';
-import { UseAfterRevokeStore } from '../shared/adapters/use-after-revoke-store.ts';
 import { buildDeps } from '../shared/bootstrap.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';
 import { eachItem, sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger, recordMetric } from '../shared/powertools.ts';
 import { readUseAfterRevokeConfig } from '../shared/runtime-config.ts';
-import { handleAccessDenied, type UseAfterRevokeDeps } from '../shared/services/use-after-revoke.ts';
+import { handleAccessDenied, type UseAfterRevokeDeps } from './access-denied.ts';
+import { UseAfterRevokeAlerts } from './alerts.ts';
+import { UseAfterRevokeStore } from './store.ts';
 
 const base = buildDeps('use-after-revoke');
 const { SUNDOWN_UAR_TOPIC_ARN: topicArn, SUNDOWN_UAR_WINDOW_SECONDS: windowSeconds } =

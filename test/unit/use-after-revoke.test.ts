@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { useAfterRevokeStatus } from '../../cli/commands/status.ts';
-import { attemptOf, revokedEntryFor, windowStart } from '../../lambdas/shared/domain/use-after-revoke.ts';
 import { CloudTrailErrorDetailSchema } from '../../lambdas/shared/schemas/use-after-revoke.ts';
 import {
+  attemptOf,
   handleAccessDenied,
+  revokedEntryFor,
   type UseAfterRevokeDeps,
-} from '../../lambdas/shared/services/use-after-revoke.ts';
+  windowStart,
+} from '../../lambdas/use-after-revoke/index.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/team/workers';
 const ROLE_ID = 'AROAEXAMPLEROLEID0001';

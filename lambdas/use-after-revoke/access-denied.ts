@@ -5,15 +5,18 @@
  * untrusted input is audited `rejected` and consumed (never retried).
  */
 
-import type { AuditSink } from '../../audit/index.ts';
-import type { AlertSink } from '../adapters/use-after-revoke-alerts.ts';
-import type { UseAfterRevokeStore } from '../adapters/use-after-revoke-store.ts';
-import { attemptOf, revokedEntryFor, windowStart } from '../domain/use-after-revoke.ts';
-import { untrustedReason } from '../handlers/event-trust.ts';
-import type { AuditActor } from '../schemas/audit-record.ts';
-import { DETAIL_TYPES, EventEnvelopeSchema } from '../schemas/events.ts';
-import { CloudTrailErrorDetailSchema, type UseAfterRevokeDetail } from '../schemas/use-after-revoke.ts';
-import { rejectionRecord } from './reject-event.ts';
+import type { AuditSink } from '../audit/index.ts';
+import { untrustedReason } from '../shared/handlers/event-trust.ts';
+import type { AuditActor } from '../shared/schemas/audit-record.ts';
+import { DETAIL_TYPES, EventEnvelopeSchema } from '../shared/schemas/events.ts';
+import {
+  CloudTrailErrorDetailSchema,
+  type UseAfterRevokeDetail,
+} from '../shared/schemas/use-after-revoke.ts';
+import { rejectionRecord } from '../shared/services/reject-event.ts';
+import type { AlertSink } from './alerts.ts';
+import { attemptOf, revokedEntryFor, windowStart } from './attempts.ts';
+import type { UseAfterRevokeStore } from './store.ts';
 
 export interface UseAfterRevokeDeps {
   store: Pick<UseAfterRevokeStore, 'revokedEntries' | 'countAttempt' | 'claimAlert' | 'releaseAlert'>;

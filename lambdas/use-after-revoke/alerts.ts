@@ -4,9 +4,12 @@
  * BusEvents queue excludes that source) and the use-after-revoke SNS topic.
  */
 
-import { type ClientSource, clientOf } from '../clients.ts';
-import { AUDIT_EVENT_SOURCE } from '../contract.ts';
-import { USE_AFTER_REVOKE_DETAIL_TYPE, type UseAfterRevokeDetail } from '../schemas/use-after-revoke.ts';
+import { type ClientSource, clientOf } from '../shared/clients.ts';
+import { AUDIT_EVENT_SOURCE } from '../shared/contract.ts';
+import {
+  USE_AFTER_REVOKE_DETAIL_TYPE,
+  type UseAfterRevokeDetail,
+} from '../shared/schemas/use-after-revoke.ts';
 
 /** Alerts go out with the audit records' source, so one subscription sees both. */
 export const ALERT_EVENT_SOURCE = AUDIT_EVENT_SOURCE;

@@ -9,7 +9,7 @@
  * when a deny entry names its session name and its `creationDate` (≈ aws:TokenIssueTime) is
  * before the entry's bound: exactly the sessions IAM now refuses.
  */
-import type { CloudTrailErrorDetail } from '../schemas/use-after-revoke.ts';
+import type { CloudTrailErrorDetail } from '../shared/schemas/use-after-revoke.ts';
 
 const PRINCIPAL_ID = /^(AROA[A-Z0-9]{12,124}):([\w+=,.@-]{2,64})$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
