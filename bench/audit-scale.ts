@@ -22,12 +22,12 @@ import {
   type ChainHead,
   type ChainInput,
   chainHeadOf,
+  sealAuditChains,
   shardChainId,
   shardOf,
   verifyTrail,
 } from '../lambdas/audit/index.ts';
 import type { AuditRecord } from '../lambdas/shared/schemas/audit-record.ts';
-import { sealAuditChains } from '../lambdas/shared/services/audit-seal.ts';
 import type { Target } from '../local/aws-env.ts';
 
 export interface AuditAppendResult {

@@ -10,8 +10,8 @@ import type {
   TimeToRevokeBin,
   VerificationSummary,
   WorkloadReport,
-} from '../lambdas/shared/services/audit-report.ts';
-import { formatDuration } from '../lambdas/shared/services/audit-timeline.ts';
+} from '../lambdas/audit/index.ts';
+import { formatDuration } from '../lambdas/audit/index.ts';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

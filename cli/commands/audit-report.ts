@@ -6,10 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { AuditLog } from '../../lambdas/audit/index.ts';
+import {
+  AuditLog,
+  buildAuditReport,
+  fromChainVerification,
+  verifyAuditChain,
+} from '../../lambdas/audit/index.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
-import { buildAuditReport, fromChainVerification } from '../../lambdas/shared/services/audit-report.ts';
-import { verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';
 import { renderAuditReportHtml } from '../report-html.ts';

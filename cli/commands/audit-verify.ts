@@ -12,15 +12,19 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import { AuditLog, DynamoSealStore, fetchSealPublicKey, publicKeyFrom } from '../../lambdas/audit/index.ts';
-import { clients, lazyClients } from '../../lambdas/shared/clients.ts';
-import type { SealReport } from '../../lambdas/shared/services/audit-seal.ts';
+import type { SealReport } from '../../lambdas/audit/index.ts';
 import {
+  AuditLog,
   type AuditVerifyReport,
+  type ChainVerification,
+  DynamoSealStore,
+  fetchSealPublicKey,
+  publicKeyFrom,
   trailReaderOf,
+  verifyAuditChain,
   verifyAuditTrail,
-} from '../../lambdas/shared/services/audit-trail.ts';
-import { type ChainVerification, verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';
+} from '../../lambdas/audit/index.ts';
+import { clients, lazyClients } from '../../lambdas/shared/clients.ts';
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';
 import {

@@ -7,7 +7,12 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { AuditLog } from '../../lambdas/audit/index.ts';
-import { mergeByTime } from '../../lambdas/audit/index.ts';
+import {
+  buildWorkloadTimeline,
+  formatDuration,
+  mergeByTime,
+  type WorkloadTimeline,
+} from '../../lambdas/audit/index.ts';
 import {
   CREDENTIAL_ID_PATTERN,
   INSTANCE_ID_PATTERN,
@@ -18,11 +23,6 @@ import {
   type AuditRecord,
   type AuditRecordType,
 } from '../../lambdas/shared/schemas/audit-record.ts';
-import {
-  buildWorkloadTimeline,
-  formatDuration,
-  type WorkloadTimeline,
-} from '../../lambdas/shared/services/audit-timeline.ts';
 import { parseAccount, recordAccount } from '../account-filter.ts';
 import { callerIdentity } from '../deps.ts';
 import { CliError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The audit sealer (lambdas/shared/services/audit-seal.ts). Thin; two ways in:
+ * The audit sealer (lambdas/audit/audit-sealing.ts). Thin; two ways in:
  *
  * - SQS: the schedule rule's ticks, through the SealTicks queue (no input; one seal per batch).
  *   A run that found a chain it could not seal fails the batch, so repeated failures reach the DLQ,
@@ -16,12 +16,14 @@ import {
   intervalSecondsOf,
   KmsSealSigner,
   S3SealArchive,
+  type SealDeps,
+  type SealReport,
+  sealAuditChains,
 } from '../audit/index.ts';
 import { clients, lazyClients } from '../shared/clients.ts';
 import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { readSealerConfig } from '../shared/runtime-config.ts';
-import { type SealDeps, type SealReport, sealAuditChains } from '../shared/services/audit-seal.ts';
 
 const config = readSealerConfig();
 const doc = clients.dynamo();

@@ -9,9 +9,9 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type ClientSource, clientOf, once } from '../shared/clients.ts';
-import type { SealArchive, SealChainSource, SealSigner, SealStore } from '../shared/services/audit-seal.ts';
 import type { AuditLog } from './audit-log.ts';
 import { SEAL_SIGNING_ALGORITHM, type StoredSeal, sealChainId } from './audit-seal.ts';
+import type { SealArchive, SealChainSource, SealSigner, SealStore } from './audit-sealing.ts';
 
 const kmsSdk = once(() => import('@aws-sdk/client-kms'));
 const s3Sdk = once(() => import('@aws-sdk/client-s3'));

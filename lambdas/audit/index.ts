@@ -6,7 +6,11 @@
  * - audit-log.ts: the trail in DynamoDB (append through audit-append.ts and audit-lease.ts, read
  *   through audit-query.ts, publish through audit-publish.ts);
  * - audit-chain-verify.ts, audit-trail-verify.ts: verifying a chain and a whole trail;
- * - audit-seal.ts (pure) and audit-seals.ts (DynamoDB, KMS, S3): signed checkpoints of every chain.
+ * - audit-seal.ts (pure) and audit-seals.ts (DynamoDB, KMS, S3): signed checkpoints of every chain;
+ *   audit-sealing.ts: a sealing run over every chain (the audit sealer's service);
+ * - audit-verify.ts (one chain) and audit-trail.ts (every shard and seal): what `sundown audit verify`
+ *   reads and checks; audit-timeline.ts and audit-report.ts: a workload's timeline and the audit
+ *   report `sundown audit report` renders.
  * The record schema stays with the other zod schemas, in lambdas/shared/schemas/audit-record.ts.
  */
 export {
@@ -33,6 +37,15 @@ export {
   type ReadOptions,
 } from './audit-log.ts';
 export {
+  type AuditReport,
+  buildAuditReport,
+  fromChainVerification,
+  type SealSummary,
+  type TimeToRevokeBin,
+  type VerificationSummary,
+  type WorkloadReport,
+} from './audit-report.ts';
+export {
   EMPTY_CHAIN_HASH,
   intervalSecondsOf,
   nextSealBody,
@@ -48,6 +61,7 @@ export {
   sealMessage,
   verifySealSignature,
 } from './audit-seal.ts';
+export { type SealDeps, type SealReport, sealAuditChains } from './audit-sealing.ts';
 export {
   chainSourceOf,
   DynamoSealStore,
@@ -75,6 +89,8 @@ export {
   shardNumberOf,
   shardOf,
 } from './audit-shards.ts';
+export { buildWorkloadTimeline, formatDuration, type WorkloadTimeline } from './audit-timeline.ts';
+export { type AuditVerifyReport, trailReaderOf, verifyAuditTrail } from './audit-trail.ts';
 export {
   type ChainInput,
   type ChainSummary,
@@ -85,3 +101,4 @@ export {
   type UnsealedRange,
   verifyTrail,
 } from './audit-trail-verify.ts';
+export { type ChainVerification, verifyAuditChain } from './audit-verify.ts';

@@ -9,12 +9,12 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAuditReportHtml } from '../../cli/report-html.ts';
 import { buildRecord, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
-import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import {
   buildAuditReport,
   TIME_TO_REVOKE_BINS,
   type VerificationSummary,
-} from '../../lambdas/shared/services/audit-report.ts';
+} from '../../lambdas/audit/audit-report.ts';
+import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 
 // Used inside page callbacks (they run in Chromium); the project's tsconfig has no DOM lib.
 declare const getComputedStyle: (element: unknown) => { backgroundColor: string };

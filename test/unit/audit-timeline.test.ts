@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecord, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
+import { buildWorkloadTimeline, formatDuration } from '../../lambdas/audit/audit-timeline.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
-import { buildWorkloadTimeline, formatDuration } from '../../lambdas/shared/services/audit-timeline.ts';
 
 const WORKLOAD = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
 const OTHER = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0fedcba9876543210';

@@ -6,10 +6,10 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
 import type { StoredSeal } from '../../lambdas/audit/audit-seal.ts';
+import { type SealDeps, type SealReport, sealAuditChains } from '../../lambdas/audit/audit-sealing.ts';
 import { auditChainIds, shardChainId, shardKeyOf, shardOf } from '../../lambdas/audit/audit-shards.ts';
+import type { TrailReader } from '../../lambdas/audit/audit-trail.ts';
 import type { AuditRecord, AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
-import { type SealDeps, type SealReport, sealAuditChains } from '../../lambdas/shared/services/audit-seal.ts';
-import type { TrailReader } from '../../lambdas/shared/services/audit-trail.ts';
 
 export const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/seal-key';
 

@@ -2,9 +2,9 @@ import { sign } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recordHash } from '../../lambdas/audit/audit-chain.ts';
 import { parseSealBody, sealBodyText, sealDigest, sealMessage } from '../../lambdas/audit/audit-seal.ts';
+import { readTrail } from '../../lambdas/audit/audit-trail.ts';
 import { type TrailVerifyOptions, verifyTrail } from '../../lambdas/audit/audit-trail-verify.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
-import { readTrail } from '../../lambdas/shared/services/audit-trail.ts';
 import { KEY_ID, MemoryTrail, p256 } from './audit-trail-fixture.ts';
 
 let trail: MemoryTrail;

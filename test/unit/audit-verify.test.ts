@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecord, type ChainHead, chainHeadOf } from '../../lambdas/audit/audit-chain.ts';
+import { type AuditChainReader, verifyAuditChain } from '../../lambdas/audit/audit-verify.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
-import { type AuditChainReader, verifyAuditChain } from '../../lambdas/shared/services/audit-verify.ts';
 
 /** An in-memory stand-in for the DynamoDB table: `records` by seq, and the head item. */
 class FakeChain implements AuditChainReader {

@@ -11,8 +11,10 @@
  */
 // The audit files directly, not audit/index.ts: audit-seals.ts implements the ports below, so going
 // through the index would be an import cycle.
-import type { ChainHead } from '../../audit/audit-chain.ts';
-import { verifyChain } from '../../audit/audit-chain-verify.ts';
+
+import type { AuditRecord } from '../shared/schemas/audit-record.ts';
+import type { ChainHead } from './audit-chain.ts';
+import { verifyChain } from './audit-chain-verify.ts';
 import {
   EMPTY_CHAIN_HASH,
   nextSealBody,
@@ -22,8 +24,7 @@ import {
   sealBodyText,
   sealDigest,
   sealMessage,
-} from '../../audit/audit-seal.ts';
-import type { AuditRecord } from '../schemas/audit-record.ts';
+} from './audit-seal.ts';
 
 export interface SealStore {
   lastSeal(): Promise<StoredSeal | null>;

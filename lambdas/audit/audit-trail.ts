@@ -5,14 +5,16 @@
  * (live writers) the records past the first head read are left for the next run.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditLog, DynamoSealStore, StoredSeal } from '../../audit/index.ts';
+import type { AuditRecord } from '../shared/schemas/audit-record.ts';
+import type { AuditLog } from './audit-log.ts';
+import type { StoredSeal } from './audit-seal.ts';
+import type { DynamoSealStore } from './audit-seals.ts';
 import {
   type ChainInput,
   type TrailVerification,
   type TrailVerifyOptions,
   verifyTrail,
-} from '../../audit/index.ts';
-import type { AuditRecord } from '../schemas/audit-record.ts';
+} from './audit-trail-verify.ts';
 
 export interface TrailReader {
   chainIds(): string[];

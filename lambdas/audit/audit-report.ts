@@ -4,7 +4,7 @@
  * requests; and a verification summary. The summary is its own type so that any verifier can feed
  * it: today the single hash chain (`fromChainVerification`), later sharded chains with signed seals.
  */
-import type { AuditRecord } from '../schemas/audit-record.ts';
+import type { AuditRecord } from '../shared/schemas/audit-record.ts';
 import { buildWorkloadTimeline, type CredentialTimeline, type WorkloadEvent } from './audit-timeline.ts';
 import type { ChainVerification } from './audit-verify.ts';
 

@@ -10,9 +10,11 @@
  * - A head item that is missing while records exist, or that holds no valid seq/hash, is reported
  *   at seq 0 (the head's key): tail deletions could otherwise hide behind it.
  */
-import type { AuditLog, ChainHead, TamperKind } from '../../audit/index.ts';
-import { verifyChain } from '../../audit/index.ts';
-import { type AuditRecord, HASH_PATTERN } from '../schemas/audit-record.ts';
+
+import { type AuditRecord, HASH_PATTERN } from '../shared/schemas/audit-record.ts';
+import type { ChainHead, TamperKind } from './audit-chain.ts';
+import { verifyChain } from './audit-chain-verify.ts';
+import type { AuditLog } from './audit-log.ts';
 
 /** What verification needs from the adapter (an `AuditLog`, or a fake in unit tests). */
 export type AuditChainReader = Pick<AuditLog, 'chainId' | 'head' | 'scanChain' | 'firstSeqSince'>;

@@ -3,8 +3,9 @@
  * Records are grouped by `credentialId`; records without one (a workload that ended with nothing
  * recorded, a pruned deny entry) are listed as workload events.
  */
-import { compareByTime } from '../../audit/index.ts';
-import type { AuditRecord, AuditRecordType } from '../schemas/audit-record.ts';
+
+import type { AuditRecord, AuditRecordType } from '../shared/schemas/audit-record.ts';
+import { compareByTime } from './audit-shards.ts';
 
 /** Record types that settle a revocation request (the latest one wins: a retried `failed` may be `revoked` later). */
 const OUTCOME_TYPES = ['revoked', 'failed', 'skipped', 'dry-run', 'expired'] as const;
