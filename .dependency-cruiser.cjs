@@ -16,14 +16,14 @@ module.exports = {
       name: 'triggers-stay-pure',
       severity: 'error',
       comment:
-        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters, the registry, audit, the broker and use-after-revoke) or aws-cdk-lib',
+        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters, the registry, audit, the broker, use-after-revoke and the canary) or aws-cdk-lib',
       from: { path: '^lambdas/triggers/' },
       to: {
         reachable: true,
         path: [
           '^node_modules/(@aws-sdk|@smithy|@aws-lambda-powertools|aws-cdk-lib|constructs|aws-lambda)/',
           '^lambdas/shared/(adapters|services|handlers)/',
-          '^lambdas/(audit|registry|broker|use-after-revoke)/',
+          '^lambdas/(audit|registry|broker|use-after-revoke|canary)/',
           '^lambdas/shared/(clients|powertools|bootstrap|runtime-config)[.]ts$',
         ],
       },
@@ -39,7 +39,7 @@ module.exports = {
       },
       to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
-    ...['broker', 'use-after-revoke'].map((folder) => ({
+    ...['broker', 'use-after-revoke', 'canary'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',
       comment: `everything outside lambdas/${folder}/ (tests included) reaches it through its index.ts, its public face (#17); handler.ts is the entry point, found by path at synth time, and imported by nothing`,

@@ -19,8 +19,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { PROBE_ACTION } from '../lambdas/shared/adapters/drill-probe.ts';
-import type { DrillSession, ProbeResult } from '../lambdas/shared/services/drill.ts';
+import { type DrillSession, PROBE_ACTION, type ProbeResult } from '../lambdas/canary/index.ts';
 
 export const SIMULATOR_NOTE = 'evaluated locally with an IAM policy simulator; moto does not enforce IAM';
 export const SIMULATOR_MISSING =

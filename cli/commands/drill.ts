@@ -9,13 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/audit/index.ts';
+import { type DrillReport, type DrillSession, drillSessionOf, runDrill } from '../../lambdas/canary/index.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
-import {
-  type DrillReport,
-  type DrillSession,
-  drillSessionOf,
-  runDrill,
-} from '../../lambdas/shared/services/drill.ts';
 import { cliDeps } from '../deps.ts';
 import {
   awsProbe,

@@ -15,13 +15,12 @@ import {
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { PROBE_ACTION } from '../../lambdas/shared/adapters/drill-probe.ts';
+import { type DrillSession, PROBE_ACTION, type ProbeResult } from '../../lambdas/canary/index.ts';
 import { OPT_IN_TAG } from '../../lambdas/shared/contract.ts';
-import type { DrillSession, ProbeResult } from '../../lambdas/shared/services/drill.ts';
 import { attachedPolicies, simulatorProbe as localSimulatorProbe } from '../../local/simulator-probe.ts';
 import { CliError } from '../errors.ts';
 
-export { awsProbe, PROBE_ACTION } from '../../lambdas/shared/adapters/drill-probe.ts';
+export { awsProbe, PROBE_ACTION } from '../../lambdas/canary/index.ts';
 export { SIMULATOR_NOTE } from '../../local/simulator-probe.ts';
 
 /** iam:GetRole by the session, evaluated over the role's current policies (emulators only). */

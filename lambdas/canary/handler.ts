@@ -1,5 +1,5 @@
 /**
- * The scheduled revocation canary (lambdas/shared/services/canary.ts). Thin; two ways in:
+ * The scheduled revocation canary (./canary.ts). Thin; two ways in:
  *
  * - SQS: the schedule rule's ticks, through the CanaryTicks queue (no input; one drill per batch).
  *   A drill that fails is reported by the `DrillFailed` metric (alarmed), not retried: the next tick
@@ -7,7 +7,7 @@
  *   and repeated crashes reach its DLQ, which is alarmed too.
  * - Lambda Invoke: `{}`, answered with the drill's report (no secrets in it).
  *
- * The probe is a real iam:GetRole with the session (lambdas/shared/adapters/drill-probe.ts). moto
+ * The probe is a real iam:GetRole with the session (./probe.ts). moto
  * does not enforce IAM, so the local runtime builds this handler with `withEmulatorProbe`, passing
  * the IAM simulator's probe (local/simulator-probe.ts), which is never bundled here.
  */
@@ -16,13 +16,6 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { AuditLog } from '../audit/index.ts';
 import { CredentialRegistry } from '../registry/index.ts';
-import {
-  auditTypesOf,
-  brokerIssuer,
-  deployedBroker,
-  workloadEnder,
-} from '../shared/adapters/canary-drill.ts';
-import { awsProbe } from '../shared/adapters/drill-probe.ts';
 import { clients, lazyClients, RETRY } from '../shared/clients.ts';
 import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { logger, metrics } from '../shared/powertools.ts';
@@ -33,8 +26,10 @@ import {
   type CanaryReport,
   type Evaluation,
   runCanary,
-} from '../shared/services/canary.ts';
-import type { DrillDeps } from '../shared/services/drill.ts';
+} from './canary.ts';
+import type { DrillDeps } from './drill.ts';
+import { auditTypesOf, brokerIssuer, deployedBroker, workloadEnder } from './drill-effects.ts';
+import { awsProbe } from './probe.ts';
 
 const config = readCanaryConfig();
 const roleArn = config.SUNDOWN_CANARY_ROLE_ARN;

@@ -1,13 +1,13 @@
 /**
- * How the canary asks the broker for a session (lambdas/shared/adapters/canary-drill.ts): a POST to
+ * How the canary asks the broker for a session (lambdas/canary/drill-effects.ts): a POST to
  * the broker's function URL, SigV4-signed for service `lambda`; the session's secret goes only into
  * the returned credentials, and a refusal's error names the status and code, never a body or key.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { brokerIssuer, CANARY_REASON } from '../../lambdas/canary/index.ts';
 import type { CredentialRegistry } from '../../lambdas/registry/credential-registry.ts';
-import { brokerIssuer, CANARY_REASON } from '../../lambdas/shared/adapters/canary-drill.ts';
 import { parseAuthorization } from '../../local/sigv4.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Sundown-CanaryRole-ABC';

@@ -1,10 +1,9 @@
 /**
- * The scheduled canary's service logic (lambdas/shared/services/canary.ts) with injected deps: which
+ * The scheduled canary's service logic (lambdas/canary/canary.ts) with injected deps: which
  * metrics a drill publishes, and that nothing secret reaches its report.
  */
 import { describe, expect, it } from 'vitest';
-import { CANARY_METRICS, type CanaryDeps, runCanary } from '../../lambdas/shared/services/canary.ts';
-import type { DrillSession } from '../../lambdas/shared/services/drill.ts';
+import { CANARY_METRICS, type CanaryDeps, type DrillSession, runCanary } from '../../lambdas/canary/index.ts';
 
 const SECRET = 'secret-never-reported';
 

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chainComplete,
-  type DrillDeps,
-  type DrillSession,
-  runDrill,
-} from '../../lambdas/shared/services/drill.ts';
+import { chainComplete, type DrillDeps, type DrillSession, runDrill } from '../../lambdas/canary/index.ts';
 
 function session(workloadId: string): DrillSession {
   return {

@@ -1,5 +1,5 @@
 /**
- * The canary's outside effects for the drill (lambdas/shared/services/drill.ts), on AWS:
+ * The canary's outside effects for the drill (./drill.ts), on AWS:
  *
  * - issue: a SigV4-signed POST to the broker's Function URL (AuthType AWS_IAM), as any workload
  *   calls it. The broker refuses a direct Invoke (no verified caller), so the URL is the only way
@@ -15,13 +15,17 @@
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetFunctionUrlConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { AuditLog } from '../../audit/index.ts';
-import type { CredentialRegistry } from '../../registry/index.ts';
-import { type ClientSource, clientOf } from '../clients.ts';
-import type { BrokerResponse } from '../schemas/broker.ts';
-import { WorkloadEndedDetailSchema } from '../schemas/events.ts';
-import { type DrillSession, drillSessionOf } from '../services/drill.ts';
-import { postRequest, type SigningCredentials, signLambdaUrlRequest } from './function-url-client.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { CredentialRegistry } from '../registry/index.ts';
+import {
+  postRequest,
+  type SigningCredentials,
+  signLambdaUrlRequest,
+} from '../shared/adapters/function-url-client.ts';
+import { type ClientSource, clientOf } from '../shared/clients.ts';
+import type { BrokerResponse } from '../shared/schemas/broker.ts';
+import { WorkloadEndedDetailSchema } from '../shared/schemas/events.ts';
+import { type DrillSession, drillSessionOf } from './drill.ts';
 
 export const CANARY_REASON =
   'sundown canary: a scheduled revocation drill session, revoked when the canary ends its workload';

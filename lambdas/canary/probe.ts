@@ -1,5 +1,5 @@
 /**
- * How a revocation drill (lambdas/shared/services/drill.ts) tells whether a session is denied, on
+ * How a revocation drill (./drill.ts) tells whether a session is denied, on
  * AWS: a real call with the session's credentials, iam:GetRole on the session's own role. It is
  * harmless and covered by Sundown's deny (`Action: *`), unlike sts:GetCallerIdentity, which succeeds
  * even under an explicit deny. AccessDenied means denied.
@@ -8,7 +8,7 @@
  * simulator instead (local/simulator-probe.ts, a development dependency that no function bundles).
  */
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import type { DrillSession, ProbeResult } from '../services/drill.ts';
+import type { DrillSession, ProbeResult } from './drill.ts';
 
 export const PROBE_ACTION = 'iam:GetRole';
 
