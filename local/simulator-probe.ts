@@ -1,6 +1,6 @@
 /**
  * The revocation drill's probe against an emulator. moto does not enforce IAM, so the request the
- * AWS probe makes (iam:GetRole on the session's own role, lambdas/shared/adapters/drill-probe.ts) is
+ * AWS probe makes (iam:GetRole on the session's own role, lambdas/canary/probe.ts) is
  * evaluated with an independent IAM policy evaluator (@cloud-copilot/iam-simulate) over the policies
  * actually on the role, read back from the emulator, with the session's aws:userid and
  * aws:TokenIssueTime.

@@ -1,5 +1,5 @@
 /**
- * `sundown drill`: a revocation drill against a deployed or local stack (see lambdas/shared/services/drill.ts).
+ * `sundown drill`: a revocation drill against a deployed or local stack (see lambdas/canary/drill.ts).
  * Creates a throwaway opted-in role (or uses `--role`), issues two sessions of it through the
  * broker, ends one workload and measures the time until its session is denied, checks the other
  * session still works and the audit chain is complete. Exit 1 when any check fails. Secret parts of

@@ -2,7 +2,7 @@
  * How `sundown drill` tells whether a session is denied, and its throwaway role.
  *
  * The probes are shared with the canary function: on AWS a real iam:GetRole with the session's
- * credentials (lambdas/shared/adapters/drill-probe.ts); against an emulator, which does not enforce
+ * credentials (lambdas/canary/probe.ts); against an emulator, which does not enforce
  * IAM, the same request evaluated by an IAM policy simulator (local/simulator-probe.ts).
  */
 

@@ -13,12 +13,12 @@
  * Nothing secret leaves this module: the report names workloads, credential IDs and session names
  * only, and an error is reduced to its message (the drill's errors name no credential).
  */
+
+import { CANARY_METRICS } from '../shared/contract.ts';
 import type { DrillDeps, DrillReport } from './drill.ts';
 import { runDrill } from './drill.ts';
 
-export const CANARY_METRICS = { timeToRevoke: 'TimeToRevoke', drillFailed: 'DrillFailed' } as const;
-/** The dimension that tells the canary's metrics apart (alarms name exactly these dimensions). */
-export const CANARY_DIMENSIONS = { source: 'canary' } as const;
+export { CANARY_DIMENSIONS, CANARY_METRICS } from '../shared/contract.ts';
 
 /** How the probe decides: a real AWS call, or an IAM simulator against an emulator. */
 export type Evaluation = 'aws-call' | 'simulator';

@@ -8,9 +8,10 @@
  * simulator instead (local/simulator-probe.ts, a development dependency that no function bundles).
  */
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { PROBE_ACTION } from '../shared/contract.ts';
 import type { DrillSession, ProbeResult } from './drill.ts';
 
-export const PROBE_ACTION = 'iam:GetRole';
+export { PROBE_ACTION };
 
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
 

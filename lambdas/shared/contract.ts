@@ -48,3 +48,10 @@ export function hubRoleName(fn: HubFunction): string {
 export function roleArnOf(partition: string, account: string, path: string, name: string): string {
   return `arn:${partition}:iam::${account}:role${path}${name}`;
 }
+
+/** The canary's metrics (the function emits them, lib/ alarms and graphs them). */
+export const CANARY_METRICS = { timeToRevoke: 'TimeToRevoke', drillFailed: 'DrillFailed' } as const;
+/** The dimension that tells the canary's metrics apart (alarms name exactly these dimensions). */
+export const CANARY_DIMENSIONS = { source: 'canary' } as const;
+/** What the drill's probe calls with the ended session, and the canary role is allowed to call. */
+export const PROBE_ACTION = 'iam:GetRole';

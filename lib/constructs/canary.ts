@@ -10,7 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUDIT_INDEX } from '../../lambdas/audit/audit-query.ts';
-import { CANARY_DIMENSIONS, CANARY_METRICS, PROBE_ACTION } from '../../lambdas/canary/index.ts';
+import { CANARY_DIMENSIONS, CANARY_METRICS, PROBE_ACTION } from '../../lambdas/shared/contract.ts';
 import { CANARY_FUNCTION_MARGIN_SECONDS, canaryIntervalSeconds, type SundownConfig } from '../config.ts';
 import { suppressPreflight } from '../preflight/aspect.ts';
 import { BROKER_TRUST_ACTIONS, BROKER_TRUST_SID } from './broker-trust.ts';
