@@ -9,17 +9,17 @@
 import { AttachRolePolicyCommand, CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  INLINE_RENDER_LIMIT,
-  MANAGED_RENDER_LIMIT,
-} from '../lambdas/revocation/role-sessions/policy-writer.ts';
-import { RevocationStore, type StoredDenyEntry } from '../lambdas/revocation/store.ts';
-import {
   DEFAULT_MANAGED_POLICIES_PER_ROLE,
   type DenyEntry,
   FRESH_ROLE_OPTIONS,
   type RenderOptions,
   renderDenyPolicies,
-} from '../lambdas/shared/domain/deny-policy.ts';
+} from '../lambdas/revocation/deny-policy.ts';
+import {
+  INLINE_RENDER_LIMIT,
+  MANAGED_RENDER_LIMIT,
+} from '../lambdas/revocation/role-sessions/policy-writer.ts';
+import { RevocationStore, type StoredDenyEntry } from '../lambdas/revocation/store.ts';
 import { type BenchEnvironment, drainQueues } from './env.ts';
 import { registerSessions, registryItems, roleDenyState } from './sundown-burst.ts';
 import { createRoles, instanceArn, putAll, terminatedEvents } from './workloads.ts';

@@ -16,14 +16,10 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { buildRecord } from '../lambdas/audit/index.ts';
+import { FRESH_ROLE_OPTIONS, pruneEntries, renderDenyPolicies } from '../lambdas/revocation/deny-policy.ts';
 import { RevocationMessageSchema } from '../lambdas/revocation/messages.ts';
 import type { StoredDenyEntry } from '../lambdas/revocation/store.ts';
 import { classifyEvent } from '../lambdas/shared/domain/classify-event.ts';
-import {
-  FRESH_ROLE_OPTIONS,
-  pruneEntries,
-  renderDenyPolicies,
-} from '../lambdas/shared/domain/deny-policy.ts';
 import { parseBody, untrustedReason } from '../lambdas/shared/handlers/event-trust.ts';
 import type { AuditRecordInput } from '../lambdas/shared/schemas/audit-record.ts';
 import { CredentialRecordSchema } from '../lambdas/shared/schemas/credential.ts';

@@ -3,8 +3,9 @@
  * which stored entries have outlived every session they target, and the `pruned` audit record of
  * each, so both revokers say the same thing when they drop one.
  */
-import { type DenyEntry, pruneEntries } from '../shared/domain/deny-policy.ts';
+
 import type { AuditActor, AuditRecordInput } from '../shared/schemas/audit-record.ts';
+import { type DenyEntry, pruneEntries } from './deny-policy.ts';
 import { entryKey, type StoredDenyEntry } from './store.ts';
 
 export interface Pruning {

@@ -2,7 +2,7 @@
  * The items of the revocation store (lambdas/revocation/store.ts): a principal's `#meta` item and its
  * deny entries, as types and as read from DynamoDB. Pure; no I/O.
  */
-import type { DenyEntry } from '../shared/domain/deny-policy.ts';
+import type { DenyEntry } from './deny-policy.ts';
 
 /** Sort key of a principal's `#meta` item. */
 export const META = '#meta';

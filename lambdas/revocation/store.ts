@@ -14,7 +14,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from '../shared/adapters/dynamo-batch.ts';
 import { decodeCursor, encodeCursor } from '../shared/adapters/page-cursor.ts';
-import type { DenyEntry } from '../shared/domain/deny-policy.ts';
+import type { DenyEntry } from './deny-policy.ts';
 import {
   entryKey,
   entryOf,

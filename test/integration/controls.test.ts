@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PolicyDocument, policySize } from '../../lambdas/revocation/deny-policy.ts';
 import { INLINE_RENDER_LIMIT } from '../../lambdas/revocation/role-sessions/policy-writer.ts';
 import { RevocationStore } from '../../lambdas/revocation/store.ts';
-import { type PolicyDocument, policySize } from '../../lambdas/shared/domain/deny-policy.ts';
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { localWorkdir, runCli } from './cli.ts';

@@ -11,14 +11,14 @@
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 import {
   type DenyEntry,
   FRESH_ROLE_OPTIONS,
   type PolicyDocument,
   type RenderedPolicies,
   renderDenyPolicies,
-} from '../../lambdas/shared/domain/deny-policy.ts';
+} from '../../lambdas/revocation/deny-policy.ts';
+import { roleDenyEntryFor } from '../../lambdas/revocation/intake.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 import { classifyEvent } from '../../lambdas/triggers/classify.ts';
 

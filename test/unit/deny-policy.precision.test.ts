@@ -15,7 +15,7 @@ import {
   type PolicyDocument,
   type RenderedPolicies,
   renderDenyPolicies,
-} from '../../lambdas/shared/domain/deny-policy.ts';
+} from '../../lambdas/revocation/deny-policy.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE_ID = 'AROAEXAMPLEROLEID1234';

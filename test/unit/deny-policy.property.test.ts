@@ -10,7 +10,7 @@ import {
   type RenderOptions,
   renderDenyPolicies,
   SESSION_NAME_PATTERN,
-} from '../../lambdas/shared/domain/deny-policy.ts';
+} from '../../lambdas/revocation/deny-policy.ts';
 
 const BASE_MILLIS = Date.parse('2024-05-01T00:00:00Z');
 const SIX_HOURS = 6 * 3_600_000;

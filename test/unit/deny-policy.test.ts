@@ -12,7 +12,7 @@ import {
   type RenderOptions,
   renderDenyPolicies,
   SESSION_NAME_PATTERN,
-} from '../../lambdas/shared/domain/deny-policy.ts';
+} from '../../lambdas/revocation/deny-policy.ts';
 
 const END = '2024-05-01T12:00:00Z';
 const EXPIRY = '2024-05-01T18:00:00Z';

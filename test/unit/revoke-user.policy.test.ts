@@ -11,7 +11,7 @@ import {
   renderUserSessionsPolicy,
   type UserSessionsPolicy,
 } from '../../lambdas/revocation/access-keys/revoke.ts';
-import { type DenyEntry, InvalidDenyEntryError } from '../../lambdas/shared/domain/deny-policy.ts';
+import { type DenyEntry, InvalidDenyEntryError } from '../../lambdas/revocation/deny-policy.ts';
 
 const ACCOUNT = '123456789012';
 

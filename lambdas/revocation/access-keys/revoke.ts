@@ -28,11 +28,11 @@
 
 import { appendAll } from '../../audit/index.ts';
 import { clients } from '../../shared/clients.ts';
-import { formatBound } from '../../shared/domain/deny-policy/document.ts';
-import { parseInstant } from '../../shared/domain/deny-policy/entry.ts';
-import { type DenyEntry, pruneEntries } from '../../shared/domain/deny-policy.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { auditCredential } from '../../shared/services/audit-helpers.ts';
+import { formatBound } from '../deny-policy/document.ts';
+import { parseInstant } from '../deny-policy/entry.ts';
+import { type DenyEntry, pruneEntries } from '../deny-policy.ts';
 import type { RevocationMessage } from '../messages.ts';
 import { prunedAudits, pruneStored } from '../pruned.ts';
 import { type ApplyOutcome, earliestExpiry, type RevokerDeps } from '../types.ts';

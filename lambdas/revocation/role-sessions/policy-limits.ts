@@ -2,11 +2,7 @@
  * How full Sundown packs a role's deny policies, and how it recognizes IAM refusing one for its size.
  */
 import { createHash } from 'node:crypto';
-import {
-  MANAGED_POLICY_LIMIT,
-  type PolicyDocument,
-  ROLE_INLINE_POLICY_LIMIT,
-} from '../../shared/domain/deny-policy.ts';
+import { MANAGED_POLICY_LIMIT, type PolicyDocument, ROLE_INLINE_POLICY_LIMIT } from '../deny-policy.ts';
 
 /**
  * Sundown never packs a policy to IAM's exact limit: it renders into 95% of it, so a difference

@@ -28,7 +28,7 @@ import {
   policyTextSize,
   type RenderedPolicies,
   type RenderOptions,
-} from '../../shared/domain/deny-policy.ts';
+} from '../deny-policy.ts';
 import { documentHash, INLINE_RENDER_LIMIT, MANAGED_RENDER_LIMIT } from './policy-limits.ts';
 
 export {

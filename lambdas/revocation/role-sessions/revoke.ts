@@ -4,11 +4,11 @@
  */
 
 import { appendAll } from '../../audit/index.ts';
-import { renderDenyPolicies } from '../../shared/domain/deny-policy.ts';
 import type { AuditRecordInput } from '../../shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../shared/schemas/credential.ts';
 import { credentialAudit } from '../../shared/services/audit-helpers.ts';
 import { denyBoundFor, denyEntryKeysFor } from '../deny-entries.ts';
+import { renderDenyPolicies } from '../deny-policy.ts';
 import type { RevocationMessage } from '../messages.ts';
 import { prunedAudits, pruneStored } from '../pruned.ts';
 import { entryKey } from '../store.ts';
