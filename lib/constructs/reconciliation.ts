@@ -14,7 +14,7 @@ import { type FixedRoleName, SundownFunction } from './sundown-function.ts';
 /** The sweeper's timeout; the sweep stops starting new work 20 s before it. */
 export const SWEEPER_TIMEOUT = Duration.minutes(5);
 
-/** Read-only calls that tell whether a workload still exists (see lambdas/shared/adapters/workload-liveness.ts). */
+/** Read-only calls that tell whether a workload still exists (see lambdas/sweep/workload-liveness.ts). */
 export const LIVENESS_LOOKUPS = [
   'ec2:DescribeInstances',
   'ecs:DescribeTasks',

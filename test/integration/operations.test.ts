@@ -3,7 +3,7 @@
  * handler (what the schedule rule's ticks and `sundown sweep` run): a workload that ended with no
  * event at all, expiry, pruning, drift, idle access keys.
  *
- * Emulator limits (see lambdas/shared/adapters/workload-liveness.ts): moto answers EC2, ECS and
+ * Emulator limits (see lambdas/sweep/workload-liveness.ts): moto answers EC2, ECS and
  * Lambda lookups; its CodeBuild answers do not deserialize in the AWS SDK v3 and Batch needs Docker,
  * so those workloads read as `unknown` here, which never revokes (test/unit/workload-liveness.test.ts
  * covers their answers with a fake client).

@@ -6,11 +6,11 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { parseAccount, recordAccount } from '../../cli/account-filter.ts';
-import { AccountRoutedLiveness } from '../../lambdas/shared/adapters/account-routed.ts';
 import { AccountNotServed, Accounts, SpokeAccessError } from '../../lambdas/shared/adapters/accounts.ts';
-import type { WorkloadLiveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
 import { normalizeWorkloadId, workloadAccount } from '../../lambdas/shared/domain/workload-id.ts';
 import { untrustedReason } from '../../lambdas/shared/handlers/event-trust.ts';
+import { AccountRoutedLiveness } from '../../lambdas/sweep/account-routed-liveness.ts';
+import type { WorkloadLiveness } from '../../lambdas/sweep/workload-liveness.ts';
 import { classifyEvent } from '../../lambdas/triggers/classify.ts';
 
 const HUB = '111111111111';

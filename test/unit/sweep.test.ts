@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { deniedSessionsIn } from '../../lambdas/revocation/role-sessions/policy-reader.ts';
 import type { StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import type { KeyUsage } from '../../lambdas/shared/adapters/access-key-usage.ts';
-import type { Liveness } from '../../lambdas/shared/adapters/workload-liveness.ts';
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 import { OPEN_ENDED } from '../../lambdas/shared/services/record-credential.ts';
@@ -20,6 +19,7 @@ import {
   MISSED_END_REASON,
   reconcileDecision,
 } from '../../lambdas/sweep/index.ts';
+import type { Liveness } from '../../lambdas/sweep/workload-liveness.ts';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 const DAY = 86_400_000;

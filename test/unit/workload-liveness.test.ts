@@ -10,12 +10,12 @@ import type { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
+import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
 import {
   AwsWorkloadLiveness,
   type LivenessClients,
   transitionTime,
-} from '../../lambdas/shared/adapters/workload-liveness.ts';
-import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
+} from '../../lambdas/sweep/workload-liveness.ts';
 
 const CTX = { account: '123456789012', region: 'us-east-1' };
 const w = (id: string) => normalizeWorkloadId(id, CTX);

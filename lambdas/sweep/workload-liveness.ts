@@ -23,8 +23,8 @@ import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { type ClientSource, clientOf, once } from '../clients.ts';
-import type { Workload } from '../domain/workload-id.ts';
+import { type ClientSource, clientOf, once } from '../shared/clients.ts';
+import type { Workload } from '../shared/domain/workload-id.ts';
 
 import {
   arnParts,

@@ -1,6 +1,6 @@
 /**
  * The pieces of a liveness answer that need no AWS client: what a platform's answer (or error) means
- * for a workload's credentials. lambdas/shared/adapters/workload-liveness.ts asks the platforms.
+ * for a workload's credentials. lambdas/sweep/workload-liveness.ts asks the platforms.
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 
