@@ -121,9 +121,6 @@ def _fast_dynamodb_json() -> None:
     DynamoResult.execute_result = execute_result
 
 
-# How often speed-ups 5, 6 and 9 answered (read by test/emulator/moto_speedups_equivalence.py).
-
-
 def _measure_items_once() -> None:
     try:
         from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -176,7 +173,7 @@ def _query_one_partition() -> None:
 
         def all_items():  # type: ignore[no-untyped-def]
             # moto's all_items (same order), of the one partition the query keeps items from.
-            bucket = self.items.get(hash_key) if hash_key in self.items else None
+            bucket = self.items.get(hash_key)  # .get: moto's defaultdict gains no empty partition
             if bucket is None:
                 items = []
             elif self.range_key_attr:

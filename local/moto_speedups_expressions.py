@@ -166,13 +166,11 @@ def _direct_simple_updates() -> None:
         if table is None or attribute_updates or expected or table.stream_shard is not None:
             return original(self, *args, **kwargs)
         if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
-            return original(self, *args, **kwargs)
+            return original(self, *args, **kwargs)  # moto reports the incomplete key
         sets = _simple_sets(table, update_expression, expression_attribute_names, expression_attribute_values)
         if sets is None:
             return original(self, *args, **kwargs)
-        hash_value = DynamoType(key[table.hash_key_attr])
-        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-        item = table.get_item(hash_value, range_value)
+        item = table.get_item(*self.get_keys_value(table, key))
         if item is None:
             return original(self, *args, **kwargs)  # moto creates and validates the new item
         condition_op = ddb_models.get_filter_expression(
