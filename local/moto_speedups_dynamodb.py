@@ -1,8 +1,11 @@
 """DynamoDB speed-ups 2, 3, 8 and 9 of local/moto_speedups.py (its docstring says what each does and why)."""
 
 import copy as _copy
+import inspect
+import json
 import types
 
+from moto_speedups_patch import replaces
 from moto_speedups_stats import STATS
 
 
@@ -60,16 +63,10 @@ def _undo(log):  # type: ignore[no-untyped-def]
             table.items[hash_value] = previous
 
 
-def _cheap_transaction_snapshots() -> None:
-    try:
-        from moto.dynamodb import models as ddb_models
-        from moto.dynamodb.models.table import Table
-    except ImportError:
-        return
-    backend_class = ddb_models.DynamoDBBackend
-    if getattr(backend_class.transact_write_items, "_sundown_bench", False):
-        return
-    original = backend_class.transact_write_items
+@replaces("moto.dynamodb.models:DynamoDBBackend", "transact_write_items")
+def _cheap_transaction_snapshots(original):  # type: ignore[no-untyped-def]
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models.table import Table
 
     def transact_write_items(self, transact_items):  # type: ignore[no-untyped-def]
         touched = _touched_keys(self, transact_items)
@@ -95,21 +92,11 @@ def _cheap_transaction_snapshots() -> None:
         finally:
             ddb_models.copy = _copy
 
-    transact_write_items._sundown_bench = True  # type: ignore[attr-defined]
-    backend_class.transact_write_items = transact_write_items
+    return transact_write_items
 
 
-def _fast_dynamodb_json() -> None:
-    try:
-        import json
-
-        from moto.dynamodb.responses import DynamoResult
-    except ImportError:
-        return
-    if getattr(DynamoResult.execute_result, "_sundown_bench", False):
-        return
-    original = DynamoResult.execute_result
-
+@replaces("moto.dynamodb.responses:DynamoResult", "execute_result")
+def _fast_dynamodb_json(original):  # type: ignore[no-untyped-def]
     def execute_result(self, context):  # type: ignore[no-untyped-def]
         try:
             body = json.dumps(self.result)
@@ -117,20 +104,15 @@ def _fast_dynamodb_json() -> None:
             return original(self, context)
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
-    execute_result._sundown_bench = True  # type: ignore[attr-defined]
-    DynamoResult.execute_result = execute_result
+    return execute_result
 
 
-def _measure_items_once() -> None:
-    try:
-        from moto.dynamodb.exceptions import ItemSizeTooLarge
-        from moto.dynamodb.models import dynamo_type
-        from moto.dynamodb.models.utilities import bytesize
-    except ImportError:
-        return
-    item_class = dynamo_type.Item
-    if getattr(item_class.__init__, "_sundown_bench", False):
-        return
+@replaces("moto.dynamodb.models.dynamo_type:Item", "__init__")
+def _measure_items_once(_original):  # type: ignore[no-untyped-def]
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
     DynamoType = dynamo_type.DynamoType  # noqa: N806
     LimitedSizeDict = dynamo_type.LimitedSizeDict  # noqa: N806
 
@@ -145,20 +127,11 @@ def _measure_items_once() -> None:
         self.attrs = LimitedSizeDict()
         dict.update(self.attrs, values)
 
-    __init__._sundown_bench = True  # type: ignore[attr-defined]
-    item_class.__init__ = __init__
+    return __init__
 
 
-def _query_one_partition() -> None:
-    try:
-        import inspect
-
-        from moto.dynamodb.models.table import Table
-    except ImportError:
-        return
-    if getattr(Table.query, "_sundown_bench", False):
-        return
-    original = Table.query
+@replaces("moto.dynamodb.models.table:Table", "query")
+def _query_one_partition(original):  # type: ignore[no-untyped-def]
     signature = inspect.signature(original)
 
     def query(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -190,8 +163,7 @@ def _query_one_partition() -> None:
             if self.__dict__.get("all_items") is all_items:
                 del self.all_items
 
-    query._sundown_bench = True  # type: ignore[attr-defined]
-    Table.query = query
+    return query
 
 
 def apply() -> None:

@@ -4,6 +4,7 @@ import functools
 import json
 import re
 
+from moto_speedups_patch import replaces
 from moto_speedups_stats import STATS
 
 _PLACEHOLDER = re.compile(r":[A-Za-z0-9_]+")
@@ -25,16 +26,13 @@ def _condition_key(expr, names, values):  # type: ignore[no-untyped-def]
         return None
 
 
-def _memoize_expression_parsing() -> None:
-    try:
-        from moto.dynamodb import comparisons, responses
-        from moto.dynamodb import models as ddb_models
-        from moto.dynamodb.models import table as ddb_table
-        from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    except ImportError:
-        return
-    if getattr(comparisons.create_condition_expression_parser, "_sundown_bench", False):
-        return
+@replaces("moto.dynamodb.comparisons", "create_condition_expression_parser")
+def _memoize_expression_parsing(_original):  # type: ignore[no-untyped-def]
+    from moto.dynamodb import comparisons, responses
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models import table as ddb_table
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
     original_parser = comparisons.ConditionExpressionParser
 
     class MemoizedConditionParser:
@@ -69,7 +67,6 @@ def _memoize_expression_parsing() -> None:
     def get_filter_expression(expr, names, values):  # type: ignore[no-untyped-def]
         return MemoizedConditionParser(expr, names, values).parse()
 
-    create_condition_expression_parser._sundown_bench = True  # type: ignore[attr-defined]
     for module in (comparisons, responses, ddb_models):
         if hasattr(module, "create_condition_expression_parser"):
             module.create_condition_expression_parser = create_condition_expression_parser
@@ -86,6 +83,7 @@ def _memoize_expression_parsing() -> None:
         return memoized_make(expression_str)
 
     UpdateExpressionParser.make = classmethod(make)
+    return create_condition_expression_parser
 
 
 _TARGET = r"(?:#[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9_]*)"
@@ -131,17 +129,11 @@ def _simple_sets(table, update_expression, names, values):  # type: ignore[no-un
     return sets
 
 
-def _direct_simple_updates() -> None:
-    try:
-        from moto.dynamodb import models as ddb_models
-        from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeTooLarge, ItemSizeToUpdateTooLarge
-        from moto.dynamodb.models.dynamo_type import DynamoType
-    except ImportError:
-        return
-    backend_class = ddb_models.DynamoDBBackend
-    if getattr(backend_class.update_item, "_sundown_bench", False):
-        return
-    original = backend_class.update_item
+@replaces("moto.dynamodb.models:DynamoDBBackend", "update_item")
+def _direct_simple_updates(original):  # type: ignore[no-untyped-def]
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeTooLarge, ItemSizeToUpdateTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
     def update_item(  # type: ignore[no-untyped-def]
         self,
@@ -188,8 +180,7 @@ def _direct_simple_updates() -> None:
         STATS["direct_updates"] += 1
         return item
 
-    update_item._sundown_bench = True  # type: ignore[attr-defined]
-    backend_class.update_item = update_item
+    return update_item
 
 
 def apply() -> None:
