@@ -39,6 +39,14 @@ module.exports = {
       },
       to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
+    {
+      name: 'classify-event-shim-bench-only',
+      severity: 'error',
+      comment:
+        'lambdas/shared/domain/classify-event.ts is a leftover path kept for bench/ only (#17): import lambdas/triggers/classify.ts (classifyEvent) or lambdas/triggers/index.ts (its types)',
+      from: { pathNot: '^bench/' },
+      to: { path: '^lambdas/shared/domain/classify-event[.]ts$' },
+    },
     ...['broker', 'use-after-revoke', 'canary'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',

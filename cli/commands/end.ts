@@ -9,7 +9,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { lazyClients } from '../../lambdas/shared/clients.ts';
 import { CREDENTIAL_ID_PATTERN, normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
-import { WorkloadEndedDetailSchema } from '../../lambdas/shared/schemas/events.ts';
+import { WorkloadEndedDetailSchema } from '../../lambdas/triggers/index.ts';
 import { cliDeps } from '../deps.ts';
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';

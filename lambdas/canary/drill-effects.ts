@@ -24,7 +24,7 @@ import {
 } from '../shared/adapters/function-url-client.ts';
 import { type ClientSource, clientOf } from '../shared/clients.ts';
 import type { BrokerResponse } from '../shared/schemas/broker.ts';
-import { WorkloadEndedDetailSchema } from '../shared/schemas/events.ts';
+import { WorkloadEndedDetailSchema } from '../triggers/index.ts';
 import { type DrillSession, drillSessionOf } from './drill.ts';
 
 export const CANARY_REASON =

@@ -2,8 +2,9 @@
  * What one workload end asks of the intake: its shape, its outcome, and the small rules about it
  * (which statuses it may revoke, how it was initiated).
  */
-import type { Classification } from '../shared/domain/classify-event.ts';
+
 import type { CredentialRecord, CredentialStatus } from '../shared/schemas/credential.ts';
+import type { Classification } from '../triggers/index.ts';
 
 export type WorkloadEnded = Extract<Classification, { kind: 'workload-ended' }>;
 

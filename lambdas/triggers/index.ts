@@ -3,6 +3,10 @@
  * list (classify.ts) and lib/event-patterns.ts builds the EventBridge rules from it, so adding a
  * trigger is one file in this folder and one line here (CONTRIBUTING.md, "Adding a trigger").
  * The order is the order the rules are created in; append new triggers at the end.
+ *
+ * This is also the triggers' public face: the envelope, each trigger's detail schema and the
+ * classification's types. `classifyEvent` itself is in classify.ts (it reads this list, so this
+ * module cannot re-export it without an import cycle).
  */
 import { autoScalingTerminate } from './autoscaling.ts';
 import { batchJobStateChange } from './batch.ts';
@@ -36,4 +40,20 @@ export function triggerFor(source: string, detailType: string): TriggerModule | 
   return BY_EVENT.get(key(source, detailType));
 }
 
+export { AutoScalingTerminateDetailSchema } from './autoscaling.ts';
+export { BatchJobStateChangeDetailSchema } from './batch.ts';
+export { CodeBuildStateChangeDetailSchema } from './codebuild.ts';
+export { EC2_INSTANCE_STATES, Ec2StateChangeDetailSchema } from './ec2.ts';
+export { EcsTaskStateChangeDetailSchema } from './ecs.ts';
+export {
+  type EventEnvelope,
+  EventEnvelopeSchema,
+  IsoDateTimeSchema,
+  type Trigger,
+  TriggerSchema,
+} from './envelope.ts';
+export { CREDENTIAL_EXFILTRATION_FINDINGS, GuardDutyFindingDetailSchema } from './guardduty.ts';
+export { CLOUDTRAIL_API_CALL, LambdaCloudTrailDetailSchema } from './lambda.ts';
+export type { Classification, ClassifyContext, RoleHint } from './shared.ts';
 export type { PatternOptions, RulePattern, TriggerModule, TriggerRule } from './trigger.ts';
+export { type WorkloadEndedDetail, WorkloadEndedDetailSchema } from './workload-ended.ts';

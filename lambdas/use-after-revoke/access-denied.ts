@@ -8,12 +8,12 @@
 import type { AuditSink } from '../audit/index.ts';
 import { untrustedReason } from '../shared/handlers/event-trust.ts';
 import type { AuditActor } from '../shared/schemas/audit-record.ts';
-import { DETAIL_TYPES, EventEnvelopeSchema } from '../shared/schemas/events.ts';
 import {
   CloudTrailErrorDetailSchema,
   type UseAfterRevokeDetail,
 } from '../shared/schemas/use-after-revoke.ts';
 import { rejectionRecord } from '../shared/services/reject-event.ts';
+import { CLOUDTRAIL_API_CALL, EventEnvelopeSchema } from '../triggers/index.ts';
 import type { AlertSink } from './alerts.ts';
 import { attemptOf, revokedEntryFor, windowStart } from './attempts.ts';
 import type { UseAfterRevokeStore } from './store.ts';
@@ -48,7 +48,7 @@ export async function handleAccessDenied(
   if (!envelope.success) return reject('not an EventBridge event');
   const untrusted = untrustedReason(body, { fromSundownBus: false, account: deps.account });
   if (untrusted) return reject(untrusted);
-  if (envelope.data['detail-type'] !== DETAIL_TYPES.cloudTrailApiCall) {
+  if (envelope.data['detail-type'] !== CLOUDTRAIL_API_CALL) {
     return reject(
       `detail-type ${JSON.stringify(envelope.data['detail-type'].slice(0, 64))} is not a CloudTrail API call`,
     );

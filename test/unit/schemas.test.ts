@@ -20,7 +20,7 @@ import {
   GuardDutyFindingDetailSchema,
   LambdaCloudTrailDetailSchema,
   WorkloadEndedDetailSchema,
-} from '../../lambdas/shared/schemas/events.ts';
+} from '../../lambdas/triggers/index.ts';
 
 type Json = Record<string, unknown> & { detail: Record<string, unknown> };
 const fixture = (name: string): Json =>

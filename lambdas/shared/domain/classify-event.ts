@@ -1,7 +1,7 @@
 /**
- * Moved to lambdas/triggers/classify.ts (one module per trigger, #17). This path stays for the
- * importers outside the triggers' folder that still name it; new code imports the triggers' folder.
+ * Moved to lambdas/triggers/classify.ts (one module per trigger, #17). Kept only for
+ * bench/handler-cost.ts, which is being edited elsewhere; delete this file once it imports
+ * lambdas/triggers/classify.ts. Nothing else may import it.
  */
 
-export type { Classification, ClassifyContext, RoleHint, Trigger } from '../../triggers/classify.ts';
 export { classifyEvent } from '../../triggers/classify.ts';

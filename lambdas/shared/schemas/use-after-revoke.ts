@@ -3,7 +3,7 @@
  * is read is named) and the alert Sundown puts on its own bus (strict: it leaves Sundown).
  */
 import { z } from 'zod';
-import { IsoDateTimeSchema } from './events.ts';
+import { IsoDateTimeSchema } from '../../triggers/envelope.ts';
 
 /** CloudTrail `errorCode` values of a refused call: IAM/STS/S3, JSON APIs, EC2. */
 export const ACCESS_DENIED_ERROR_CODES = [
