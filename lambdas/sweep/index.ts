@@ -46,9 +46,9 @@ export {
   type SweepReport,
   type SweepRequest,
 } from './model.ts';
+export { type LastSweep, type SweepCursors, type SweepState, SweepStateStore } from './sweep-state.ts';
 
 import { randomUUID } from 'node:crypto';
-import type { LastSweep } from '../shared/adapters/sweep-state.ts';
 import { checkPrincipals, checkRevoked, prune } from './drift.ts';
 import { expire } from './expiry.ts';
 import { reconcile } from './missed-ends.ts';
@@ -61,6 +61,7 @@ import {
   type SweepRequest,
 } from './model.ts';
 import { emptyCounts, outOfTime, type Run } from './run.ts';
+import type { LastSweep } from './sweep-state.ts';
 
 const PHASES: [string, (run: Run) => Promise<void>][] = [
   ['expiry', expire],

@@ -2,9 +2,9 @@ import type { MetricsSink } from '../revocation/index.ts';
 import { RECONCILIATION_SOURCE } from '../revocation/intake.ts';
 import type { DenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import type { AccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
-import type { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
 import type { Trigger } from '../triggers/envelope.ts';
+import type { SweepStateStore } from './sweep-state.ts';
 import type { WorkloadLiveness } from './workload-liveness.ts';
 
 export const FINDING_KINDS = [

@@ -1,7 +1,6 @@
 import { sendRevocations } from '../revocation/intake.ts';
 import type { RevocationMessage } from '../revocation/messages.ts';
 import type { PrincipalState, StoredDenyEntry } from '../revocation/store.ts';
-import type { SweepCursors } from '../shared/adapters/sweep-state.ts';
 import { normalizeWorkloadId, type Workload } from '../shared/domain/workload-id.ts';
 import {
   FINDING_KINDS,
@@ -12,6 +11,7 @@ import {
   type SweepReport,
   TIME_MARGIN_MS,
 } from './model.ts';
+import type { SweepCursors } from './sweep-state.ts';
 
 export function emptyCounts(): Record<FindingKind, number> {
   return Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;

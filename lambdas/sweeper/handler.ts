@@ -9,14 +9,13 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
-import { SweepStateStore } from '../shared/adapters/sweep-state.ts';
 import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
 import { clients, once, RETRY } from '../shared/clients.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
 import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
 import { AccountRoutedLiveness } from '../sweep/account-routed-liveness.ts';
-import { type SweepDeps, type SweepReport, sweep } from '../sweep/index.ts';
+import { type SweepDeps, type SweepReport, SweepStateStore, sweep } from '../sweep/index.ts';
 import { AwsWorkloadLiveness } from '../sweep/workload-liveness.ts';
 
 const base = buildDeps('sweeper');

@@ -8,7 +8,7 @@
 import type { AuditLog } from '../../audit/index.ts';
 import type { CredentialRegistry } from '../../registry/index.ts';
 import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
-import type { LastSweep, SweepStateStore } from '../adapters/sweep-state.ts';
+import type { LastSweep, SweepStateStore } from '../../sweep/index.ts';
 import type { TrailsRead } from '../adapters/trail-status.ts';
 import type { CredentialKind } from '../schemas/credential.ts';
 
