@@ -6,11 +6,12 @@
  */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import type { AuditLog } from '../../lambdas/audit/index.ts';
 import {
+  type AuditLog,
   buildWorkloadTimeline,
   formatDuration,
   mergeByTime,
+  recordAccount,
   type WorkloadTimeline,
 } from '../../lambdas/audit/index.ts';
 import {
@@ -23,7 +24,7 @@ import {
   type AuditRecord,
   type AuditRecordType,
 } from '../../lambdas/shared/schemas/audit-record.ts';
-import { parseAccount, recordAccount } from '../account-filter.ts';
+import { parseAccount } from '../account-filter.ts';
 import { callerIdentity } from '../deps.ts';
 import { CliError } from '../errors.ts';
 import { printJson, printTable } from '../output.ts';
@@ -133,8 +134,8 @@ async function query(opts: QueryOptions): Promise<void> {
     },
     { validate: false },
   );
-  // --json prints the stored records exactly as stored (what `audit verify` hashes); the account they
-  // are about is in their workload ID (or principal), and the table shows it as a column.
+  // --json prints the stored records exactly as stored (what `audit verify` hashes): `account` is in
+  // those written since it was added; the table's column derives it for older ones too.
   const records = read
     .filter((r) => account === undefined || recordAccount(r, home) === account)
     .slice(0, limit);

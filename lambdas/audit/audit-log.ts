@@ -30,6 +30,7 @@ import { AuditShardLeases, HEAD_SEQ, type LeaseStats } from './audit-lease.ts';
 import { type AuditPublisher, publishAuditRecords } from './audit-publish.ts';
 import { AUDIT_INDEX, type AuditQuery, fromItem, queryAudit, type ReadOptions } from './audit-query.ts';
 import { auditChainIds } from './audit-shards.ts';
+import { recordAccount } from './record-account.ts';
 
 export { AUDIT_DETAIL_TYPES, AUDIT_EVENT_SOURCE } from './audit-publish.ts';
 export { AUDIT_INDEX } from './audit-query.ts';
@@ -80,6 +81,12 @@ export interface AuditLogOptions {
    * @default false (each append returns after its records are published)
    */
   deferPublish?: boolean;
+  /**
+   * The deployment's own account: every record appended without an `account` is stamped with the
+   * account it is about ({@link recordAccount}: its workload's or principal's, else this one).
+   * @default undefined (records are stored as given)
+   */
+  account?: string;
 }
 
 /** DynamoDB requests an AuditLog made (the bench reads them). */
@@ -145,8 +152,12 @@ export class AuditLog implements AuditSink {
    * never fork the chain. A cancelled transaction (a concurrent writer moved the head first) is
    * retried with the head read again; `stats.cancelled` counts those cancellations.
    */
-  async appendMany(inputs: readonly AuditRecordInput[]): Promise<AuditRecord[]> {
-    if (inputs.length === 0) return [];
+  async appendMany(given: readonly AuditRecordInput[]): Promise<AuditRecord[]> {
+    if (given.length === 0) return [];
+    const home = this.options.account;
+    const inputs = home
+      ? given.map((input) => (input.account ? input : { ...input, account: recordAccount(input, home) }))
+      : given;
     if (this.leases) {
       return new Promise<AuditRecord[]>((resolve, reject) => {
         this.waiting.push({ inputs, resolve, reject });

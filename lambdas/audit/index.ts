@@ -10,7 +10,8 @@
  *   audit-sealing.ts: a sealing run over every chain (the audit sealer's service);
  * - audit-verify.ts (one chain) and audit-trail.ts (every shard and seal): what `sundown audit verify`
  *   reads and checks; audit-timeline.ts and audit-report.ts: a workload's timeline and the audit
- *   report `sundown audit report` renders.
+ *   report `sundown audit report` renders;
+ * - record-account.ts: the account a record is about (stamped on append, derived for older records).
  * The record schema stays with the other zod schemas, in lambdas/shared/schemas/audit-record.ts.
  */
 export {
@@ -102,3 +103,4 @@ export {
   verifyTrail,
 } from './audit-trail-verify.ts';
 export { type ChainVerification, verifyAuditChain } from './audit-verify.ts';
+export { recordAccount } from './record-account.ts';

@@ -6,12 +6,11 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Context } from 'aws-lambda';
 import { AuditLog } from '../audit/index.ts';
+import { OptInChecker } from '../opt-in/index.ts';
 import { CredentialRegistry } from '../registry/index.ts';
 import { RevocationStore } from '../revocation/store.ts';
-import { AccountRoutedRoleResolver } from './adapters/account-routed.ts';
+import { AccountRoutedRoleResolver, AwsWorkloadRoleResolver } from '../workload-roles/index.ts';
 import { Accounts, type PerAccount, type SpokePurpose } from './adapters/accounts.ts';
-import { OptInChecker } from './adapters/opt-in.ts';
-import { AwsWorkloadRoleResolver } from './adapters/workload-roles.ts';
 import { clients, iamClient, lazyClients, makeLazyClients } from './clients.ts';
 import { partitionOf } from './domain/iam-arn.ts';
 import { logger, metrics } from './powertools.ts';
@@ -91,6 +90,7 @@ export function depsFromConfig(
       {
         ...(config.SUNDOWN_AUDIT_SHARDS === undefined ? {} : { shards: config.SUNDOWN_AUDIT_SHARDS }),
         ...(who.deferAuditPublish ? { deferPublish: true } : {}),
+        account: config.SUNDOWN_ACCOUNT,
       },
     ),
     optIn: new OptInChecker(readIam, config.SUNDOWN_ALLOWLIST),

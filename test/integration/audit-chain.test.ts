@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordHash } from '../../lambdas/audit/audit-chain.ts';
 import { verifyChain } from '../../lambdas/audit/audit-chain-verify.ts';
 import { AuditLog } from '../../lambdas/audit/audit-log.ts';
+import { fromItem } from '../../lambdas/audit/audit-query.ts';
 import type { AuditRecord } from '../../lambdas/shared/schemas/audit-record.ts';
 import { PROJECT_ROOT } from '../../local/deploy.ts';
 import { deploySundown, type Sundown } from './harness.ts';
@@ -379,5 +380,51 @@ describe('audit export', () => {
       .map((line) => (JSON.parse(line) as AuditRecord).seq);
     expect(seqs).toEqual(Array.from({ length: TOTAL - firstInWindow + 1 }, (_, i) => firstInWindow + i));
     expect(verifyChain(seqs.map(record), undefined, { startSeq: firstInWindow })).toMatchObject({ ok: true });
+  });
+});
+
+// Last in this file: its chain is not part of the chain `main` the tests above export and verify.
+describe('the account of each record', () => {
+  it('stamps records without one with the account they are about, and keeps a given one', async () => {
+    // Prepare
+    const home = '123456789012';
+    const spoke = '222222222222';
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: sd.target.endpoint, region: sd.target.region }),
+    );
+    const log = new AuditLog(doc, table, 'accounts', undefined, { account: home });
+    const base = {
+      type: 'drift',
+      at: new Date(BASE_MS).toISOString(),
+      actor: { type: 'system', name: 't' },
+      outcome: 'reported',
+    } as const;
+
+    // Act
+    const records = await log.appendMany([
+      base,
+      { ...base, details: { roleArn: `arn:aws:iam::${spoke}:role/app` } },
+      { ...base, workloadId: `arn:aws:ec2:us-east-1:${spoke}:instance/i-0123456789abcdef0` },
+      {
+        ...base,
+        account: '333333333333',
+        workloadId: `arn:aws:ec2:us-east-1:${spoke}:instance/i-0123456789abcdef0`,
+      },
+    ]);
+
+    // Assess: stored as stamped, and the chain still verifies with the field hashed in.
+    expect(records.map((r) => r.account)).toEqual([home, spoke, spoke, '333333333333']);
+    const stored =
+      (
+        await doc.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'chainId = :c AND seq > :zero',
+            ExpressionAttributeValues: { ':c': 'accounts', ':zero': 0 },
+          }),
+        )
+      ).Items?.map((item) => fromItem(item)) ?? [];
+    expect(stored.map((r) => r.account)).toEqual([home, spoke, spoke, '333333333333']);
+    expect(verifyChain(stored)).toMatchObject({ ok: true, count: 4 });
   });
 });

@@ -189,6 +189,8 @@ describe('a hub with two spoke accounts', () => {
       limit: 50,
     });
     expect(audit.map((r) => r.type)).toEqual(expect.arrayContaining(['revocation-requested', 'revoked']));
+    // Each record stores the account it is about: the spoke's, not the hub's that wrote it.
+    expect(new Set(audit.map((r) => r.account))).toEqual(new Set([SPOKE_A]));
 
     // The CLI filters by account.
     const cwd = localWorkdir(sd);
@@ -200,14 +202,18 @@ describe('a hub with two spoke accounts', () => {
     ]);
     const queried = await runCli(['audit', 'query', '--account', SPOKE_B, '--json', '--local'], cwd);
     expect(queried.code, queried.stderr).toBe(0);
-    // --json rows are the stored records: each is about B by its workload (or principal) ARN.
+    // --json rows are the stored records: each stores B as its account, and is about B by its
+    // workload (or principal) ARN.
     const records = JSON.parse(queried.stdout) as {
+      account?: string;
       workloadId?: string;
       details?: Record<string, unknown>;
     }[];
     expect(records.length).toBeGreaterThan(0);
-    for (const r of records)
+    for (const r of records) {
+      expect(r.account).toBe(SPOKE_B);
       expect(`${r.workloadId} ${JSON.stringify(r.details ?? {})}`).toContain(`:${SPOKE_B}:`);
+    }
   });
 
   it('rejects and audits an event from an account outside the hub, and a spoke naming another account', async () => {
@@ -229,6 +235,10 @@ describe('a hub with two spoke accounts', () => {
         ),
       ]),
     );
+    // Each rejection stores the account the event came from: the outsider, and spoke A (not B).
+    const accountOf = (pattern: RegExp) => rejected.find((r) => pattern.test(r.reason ?? ''))?.account;
+    expect(accountOf(/account "444444444444", which is neither/)).toBe(OUTSIDER);
+    expect(accountOf(/belongs to account 333333333333/)).toBe(SPOKE_A);
     // Nothing was revoked for either: B's role still denies nothing.
     expect(await deniedSessionNames((spokes[SPOKE_B] as Spoke).iam, 'app')).toEqual([]);
   });

@@ -153,6 +153,7 @@ describe('buildRecord', () => {
     ['a detail number beyond safe integers', { details: { big: 2 ** 60 } }, /details\.big/],
     ['a lone surrogate', { workloadId: 'task-\ud800' }, /workloadId: must be well-formed unicode/],
     ['an actor without a name', { actor: { type: 'cli' } }, /actor\.name/],
+    ['an account that is not 12 digits', { account: '12345' }, /account: must be a 12-digit AWS account ID/],
   ])('rejects %s with InvalidAuditRecordError', (_name, patch, message) => {
     // Prepare
     const bad = { ...input(0), ...patch } as unknown as AuditRecordInput;
@@ -164,6 +165,13 @@ describe('buildRecord', () => {
     expect(build).toThrow(InvalidAuditRecordError);
     expect(build).toThrow(message);
     expect(build).toThrow(/^invalid audit record: /);
+  });
+
+  it('stores the account a record is about and covers it with the hash', () => {
+    const record = buildRecord({ ...input(0), account: '222222222222' }, null, CHAIN);
+    expect(record.account).toBe('222222222222');
+    expect(verifyChain([record])).toMatchObject({ ok: true });
+    expect(verifyChain([{ ...record, account: '333333333333' }])).toMatchObject({ ok: false });
   });
 
   it('rejects an empty chain id and a malformed head', () => {

@@ -5,7 +5,8 @@
  */
 import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { parseAccount, recordAccount } from '../../cli/account-filter.ts';
+import { parseAccount } from '../../cli/account-filter.ts';
+import { recordAccount } from '../../lambdas/audit/index.ts';
 import { AccountNotServed, Accounts, SpokeAccessError } from '../../lambdas/shared/adapters/accounts.ts';
 import { normalizeWorkloadId, workloadAccount } from '../../lambdas/shared/domain/workload-id.ts';
 import { untrustedReason } from '../../lambdas/shared/handlers/event-trust.ts';
@@ -268,5 +269,12 @@ describe('--account', () => {
     expect(recordAccount({ workloadId: `${SPOKE_B}/job-1` }, HUB)).toBe(SPOKE_B);
     expect(recordAccount({ details: { roleArn: `arn:aws:iam::${SPOKE_B}:role/app` } }, HUB)).toBe(SPOKE_B);
     expect(recordAccount({ workloadId: 'job-1' }, HUB)).toBe(HUB);
+  });
+
+  it('prefers the account stored in the record (stamped since it was added) over any derivation', () => {
+    expect(
+      recordAccount({ account: SPOKE_B, workloadId: `arn:aws:ecs:us-east-1:${SPOKE_A}:task/c/abc` }, HUB),
+    ).toBe(SPOKE_B);
+    expect(recordAccount({ account: SPOKE_A }, HUB)).toBe(SPOKE_A);
   });
 });

@@ -95,6 +95,15 @@ export const AuditDetailsSchema = z
 export const AuditRecordInputSchema = z.strictObject({
   type: z.enum(AUDIT_RECORD_TYPES),
   at: isoTimestamp,
+  /**
+   * The AWS account the record is about: its workload's, else the principal's it names, else the
+   * deployment's own (a hub's records name its spokes, issue 19). Stamped by the audit log; records
+   * written before the field existed lack it (`recordAccount` derives theirs).
+   */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account ID')
+    .optional(),
   workloadId: text(2048).optional(),
   credentialId: text(2048).optional(),
   credentialKind: z.enum(CREDENTIAL_KINDS).optional(),

@@ -44,6 +44,7 @@ export function credentialAudit(
   return {
     at: deps.now().toISOString(),
     actor: deps.actor,
+    account: credential.account,
     workloadId: credential.workloadId,
     credentialId: credential.credentialId,
     credentialKind: credential.kind,

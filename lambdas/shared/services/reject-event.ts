@@ -14,6 +14,8 @@ export function rejectionRecord(
     at: deps.now().toISOString(),
     actor: deps.actor,
     trigger: auditTrigger(trigger, 'event'),
+    // The account the event came from (an untrusted one too: that is what a reader looks for).
+    ...(trigger?.account && /^\d{12}$/.test(trigger.account) ? { account: trigger.account } : {}),
     outcome: 'rejected',
     reason: reason.slice(0, 1000),
   };
