@@ -273,6 +273,36 @@ describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
     expect(f.audit.filter((r) => r.type === 'revoked')).toHaveLength(6);
   });
 
+  it('dates a revocation when its deny was written, not when the bookkeeping after it finished', async () => {
+    // Prepare: recording the render takes 5 s (a slow table), after IAM accepted the deny.
+    const iam = strictIam();
+    const f = fakeDeps(iam.client, [1, 2].map(credential));
+    const v = await f.addEntries(ROLE_ARN, [entry(1), entry(2)]);
+    let clock = NOW.getTime();
+    const store = f.deps.store;
+    const deps = {
+      ...f.deps,
+      now: () => new Date(clock),
+      store: {
+        ...store,
+        markRendered: async (...args: Parameters<typeof store.markRendered>) => {
+          clock += 5_000;
+          return store.markRendered(...args);
+        },
+      },
+    } as unknown as RevokerDeps;
+
+    // Act
+    await applyRevocations(deps, [{ id: 'm', message: roleMessage(v, [credentialId(1), credentialId(2)]) }]);
+
+    // Assess
+    expect(iam.writes).toEqual(['PutRolePolicy SundownRevokedSessions']);
+    expect([...f.registry.values()].map((c) => [c.status, c.revokedAt])).toEqual([
+      ['revoked', NOW.toISOString()],
+      ['revoked', NOW.toISOString()],
+    ]);
+  });
+
   it('keeps 5% headroom under IAM limits, and rewrites only the overflow policy whose content changed', async () => {
     // Prepare: enough entries to need the inline policy and two managed ones.
     const iam = strictIam();

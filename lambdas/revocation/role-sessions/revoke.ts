@@ -29,6 +29,8 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   let entries = state.entries;
   let unplacedKeys = new Set(state.unplacedKeys);
   let prunedKeys: ReadonlySet<string> = new Set<string>();
+  /** When this batch's deny was in force: IAM accepted the last write of the render. */
+  let deniedAt: string | undefined;
   if (state.renderedVersion < message.version || state.entries.length === 0) {
     const pruning = pruneStored(state.entries, deps.now());
     const kept = pruning.kept;
@@ -75,6 +77,7 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
         rendered = renderDenyPolicies(kept, budgets);
       }
     }
+    deniedAt = deps.now().toISOString();
     outcome.iamWrites += applied.writes;
     unplacedKeys = new Set(rendered.unplaced.map(entryKey));
     await deps.store.markRendered(roleArn, state.version, {
@@ -102,7 +105,9 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const present = new Set(entries.map(entryKey));
   const credentials = await deps.registry.getMany(message.credentialIds);
   const settle: { credential: CredentialRecord; to: 'revoked' | 'failed' | 'expired'; reason: string }[] = [];
-  const revokedAt = deps.now().toISOString();
+  // A revocation takes effect when its deny is written, not when the bookkeeping after it is done;
+  // a batch whose sessions an earlier render already covered (coalesced) settles them now.
+  const revokedAt = deniedAt ?? deps.now().toISOString();
   for (const credential of credentials) {
     if (credential.status !== 'revoking') continue; // duplicate or already settled
     const keys: readonly string[] = credential.sessionName
