@@ -1,6 +1,6 @@
 /**
  * The sweep's liveness checks in a hub (issue 19): each workload asked in its own account, like
- * lambdas/shared/adapters/account-routed.ts does for role lookups.
+ * lambdas/workload-roles/account-routed.ts does for role lookups.
  */
 import {
   AccountNotServed,

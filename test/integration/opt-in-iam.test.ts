@@ -6,7 +6,7 @@
  */
 import { CreateRoleCommand, CreateUserCommand, IAMClient, TagRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPT_IN_CACHE_TTL_MS, OptInChecker } from '../../lambdas/shared/adapters/opt-in.ts';
+import { DEFAULT_OPT_IN_CACHE_TTL_MS, OptInChecker } from '../../lambdas/opt-in/index.ts';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 
 const ACCOUNT = '123456789012';

@@ -15,8 +15,8 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsWorkloadRoleResolver } from '../../lambdas/shared/adapters/workload-roles.ts';
 import { classifyEvent } from '../../lambdas/triggers/classify.ts';
+import { AwsWorkloadRoleResolver } from '../../lambdas/workload-roles/index.ts';
 import { ec2StateEvent, ensureDemoRole, launchInstance } from '../../local/demo.ts';
 import { deniedOn } from './fixtures.ts';
 import { deploySundown, type Sundown } from './harness.ts';

@@ -27,7 +27,7 @@ import {
   issueSession,
   signingAlgorithmFor,
 } from '../../lambdas/broker/index.ts';
-import { OptInChecker } from '../../lambdas/shared/adapters/opt-in.ts';
+import { OptInChecker } from '../../lambdas/opt-in/index.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
 
 const ACCOUNT = '123456789012';

@@ -4,11 +4,7 @@
  */
 import { GetRoleCommand, GetUserCommand, type IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import {
-  allowlistMatches,
-  DEFAULT_OPT_IN_CACHE_TTL_MS,
-  OptInChecker,
-} from '../../lambdas/shared/adapters/opt-in.ts';
+import { allowlistMatches, DEFAULT_OPT_IN_CACHE_TTL_MS, OptInChecker } from '../../lambdas/opt-in/index.ts';
 
 const ACCOUNT = '123456789012';
 const TAG = { Key: 'sundown:revoke', Value: 'enabled' };

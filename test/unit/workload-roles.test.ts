@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { AwsWorkloadRoleResolver, isTransient } from '../../lambdas/shared/adapters/workload-roles.ts';
 import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
+import { AwsWorkloadRoleResolver, isTransient } from '../../lambdas/workload-roles/index.ts';
 
 const ACCOUNT = '123456789012';
 const TASK = normalizeWorkloadId(

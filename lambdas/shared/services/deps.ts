@@ -1,10 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AuditSink } from '../../audit/index.ts';
+import type { OptInChecker } from '../../opt-in/index.ts';
 import type { CredentialRegistry } from '../../registry/index.ts';
 import type { RevocationStore } from '../../revocation/store.ts';
+import type { WorkloadRoleResolver } from '../../workload-roles/index.ts';
 import type { Accounts } from '../adapters/accounts.ts';
-import type { OptInChecker } from '../adapters/opt-in.ts';
-import type { WorkloadRoleResolver } from '../adapters/workload-roles.ts';
 import type { RuntimeConfig } from '../runtime-config.ts';
 import type { AuditActor } from '../schemas/audit-record.ts';
 

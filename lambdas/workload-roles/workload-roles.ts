@@ -18,10 +18,10 @@ import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
-import type { RoleHint } from '../../triggers/index.ts';
-import { type ClientSource, clientOf, once } from '../clients.ts';
-import type { Workload } from '../domain/workload-id.ts';
-import { RoleArnSchema } from '../schemas/credential.ts';
+import { type ClientSource, clientOf, once } from '../shared/clients.ts';
+import type { Workload } from '../shared/domain/workload-id.ts';
+import { RoleArnSchema } from '../shared/schemas/credential.ts';
+import type { RoleHint } from '../triggers/index.ts';
 
 export interface WorkloadRoleResolver {
   resolveRole(workload: Workload, hint?: RoleHint): Promise<string | undefined>;

@@ -4,9 +4,10 @@
  * spoke through the spoke's reader role. (The sweep's liveness checks do the same in
  * lambdas/sweep/account-routed-liveness.ts.)
  */
-import type { RoleHint } from '../../triggers/index.ts';
-import type { Workload } from '../domain/workload-id.ts';
-import { arnAccount, type PerAccount } from './accounts.ts';
+
+import { arnAccount, type PerAccount } from '../shared/adapters/accounts.ts';
+import type { Workload } from '../shared/domain/workload-id.ts';
+import type { RoleHint } from '../triggers/index.ts';
 import type { WorkloadRoleResolver } from './workload-roles.ts';
 
 /**

@@ -19,9 +19,9 @@ import {
   NoSuchEntityException,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { OPT_IN_TAG } from '../contract.ts';
-import { type IamArn, isServiceLinkedRole, parseIamArn, sameIamPrincipal } from '../domain/iam-arn.ts';
-import { AccountNotServed, clientIn, type PerAccount } from './accounts.ts';
+import { AccountNotServed, clientIn, type PerAccount } from '../shared/adapters/accounts.ts';
+import { OPT_IN_TAG } from '../shared/contract.ts';
+import { type IamArn, isServiceLinkedRole, parseIamArn, sameIamPrincipal } from '../shared/domain/iam-arn.ts';
 
 export const OPT_IN_TAG_KEY = OPT_IN_TAG.key;
 export const OPT_IN_TAG_VALUE = OPT_IN_TAG.value;
