@@ -192,6 +192,13 @@ describe('a hub with two spoke accounts', () => {
     // Each record stores the account it is about: the spoke's, not the hub's that wrote it.
     expect(new Set(audit.map((r) => r.account))).toEqual(new Set([SPOKE_A]));
 
+    // Then spoke B's instance ends: B's role denies it, and A's deny is unchanged.
+    await deliver('ServiceEvents', SPOKE_B, ids[SPOKE_B] as string, 'terminated');
+    await sd.drain();
+    expect(await deniedSessionNames((spokes[SPOKE_B] as Spoke).iam, 'app')).toEqual([ids[SPOKE_B]]);
+    expect(await deniedSessionNames((spokes[SPOKE_A] as Spoke).iam, 'app')).toEqual([ids[SPOKE_A]]);
+    expect(await deniedSessionNames(sd.iam, 'app')).toEqual([]);
+
     // The CLI filters by account.
     const cwd = localWorkdir(sd);
     const listed = await runCli(['credentials', 'list', '--account', SPOKE_A, '--json', '--local'], cwd);
@@ -239,7 +246,9 @@ describe('a hub with two spoke accounts', () => {
     const accountOf = (pattern: RegExp) => rejected.find((r) => pattern.test(r.reason ?? ''))?.account;
     expect(accountOf(/account "444444444444", which is neither/)).toBe(OUTSIDER);
     expect(accountOf(/belongs to account 333333333333/)).toBe(SPOKE_A);
-    // Nothing was revoked for either: B's role still denies nothing.
-    expect(await deniedSessionNames((spokes[SPOKE_B] as Spoke).iam, 'app')).toEqual([]);
+    // Nothing was revoked for either: B's role denies only the instance of B that ended earlier.
+    const deniedInB = await deniedSessionNames((spokes[SPOKE_B] as Spoke).iam, 'app');
+    expect(deniedInB).toHaveLength(1);
+    expect(deniedInB).not.toContain(foreign);
   });
 });
