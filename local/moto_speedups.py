@@ -80,6 +80,11 @@ delivered event), so they now apply everywhere:
     found in one walk and the queue rebuilt once, entry by entry in the same order, with the same
     answers (already deleted, superseded handles, unknown handles).
 
+12. SQS computes every attribute of a queue for each message sent to it (to read
+    ContentBasedDeduplication, which a standard queue does not even have), converting each of ~20
+    attribute names from CamelCase to snake_case character by character: ~0.35 ms of every message
+    an EventBridge rule or SendMessage delivers. The conversion is pure: memoized by name.
+
 None of these changes what any API call returns. Nothing else is patched here.
 """
 

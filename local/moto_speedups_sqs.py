@@ -1,4 +1,6 @@
-"""SQS speed-ups 4, 10 and 11 of local/moto_speedups.py (its docstring says what they do and why)."""
+"""SQS speed-ups 4, 10, 11 and 12 of local/moto_speedups.py (its docstring says what they do and why)."""
+
+import functools
 
 from moto_speedups_patch import replaces
 from moto_speedups_stats import STATS
@@ -108,7 +110,14 @@ def _one_walk_per_delete_batch(_original):  # type: ignore[no-untyped-def]
     return delete_message_batch
 
 
+@replaces("moto.sqs.models", "camelcase_to_underscores")
+def _memoize_attribute_names(camelcase_to_underscores):  # type: ignore[no-untyped-def]
+    # Pure: the same attribute names, converted once each instead of ~20 times per message sent.
+    return functools.lru_cache(maxsize=512)(camelcase_to_underscores)
+
+
 def apply() -> None:
+    _memoize_attribute_names()
     _cheap_sqs_attribute_reads()
     _cheap_receipt_handles()
     _one_walk_per_delete_batch()

@@ -100,6 +100,9 @@ with mock_aws():
         run(f"{kind}: duplicate handle in one batch", delete([h[9], h[9]]))
         run(f"{kind}: receive the rest", receive(10))
         run(f"{kind}: counts at the end", counts)
+        resend = {"MessageBody": "m0", **({"MessageGroupId": "g0"} if fifo else {})}
+        run(f"{kind}: send a body sent before", lambda: sqs.send_message(QueueUrl=url, **resend))
+        run(f"{kind}: every attribute", lambda: {"Attributes": ignore_times(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])})
     run("unknown queue", lambda: sqs.delete_message_batch(QueueUrl=url.replace("q-fifo", "nope"), Entries=[{"Id": "0", "ReceiptHandle": "x"}]))
 
 if sys.argv[1:] == ["patched"]:
