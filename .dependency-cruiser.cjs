@@ -16,14 +16,14 @@ module.exports = {
       name: 'triggers-stay-pure',
       severity: 'error',
       comment:
-        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters, the registry, audit, the broker, use-after-revoke, the canary, opt-in and workload roles) or aws-cdk-lib',
+        'lib/ imports lambdas/triggers/ to build the EventBridge rules (#17): nothing a trigger reaches may be the AWS SDK, the Lambda runtime (powertools, clients, adapters, the registry, audit, the broker, use-after-revoke, the canary, opt-in, workload roles and registration) or aws-cdk-lib',
       from: { path: '^lambdas/triggers/' },
       to: {
         reachable: true,
         path: [
           '^node_modules/(@aws-sdk|@smithy|@aws-lambda-powertools|aws-cdk-lib|constructs|aws-lambda)/',
           '^lambdas/shared/(adapters|services|handlers)/',
-          '^lambdas/(audit|registry|broker|use-after-revoke|canary|opt-in|workload-roles)/',
+          '^lambdas/(audit|registry|broker|use-after-revoke|canary|opt-in|workload-roles|registration)/',
           '^lambdas/shared/(clients|powertools|bootstrap|runtime-config)[.]ts$',
         ],
       },
@@ -40,14 +40,14 @@ module.exports = {
       to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
     {
-      name: 'classify-event-shim-bench-only',
+      name: 'moved-paths-bench-only',
       severity: 'error',
       comment:
-        'lambdas/shared/domain/classify-event.ts is a leftover path kept for bench/ only (#17): import lambdas/triggers/classify.ts (classifyEvent) or lambdas/triggers/index.ts (its types)',
+        'two leftover paths kept for bench/ only (#17): import lambdas/triggers/classify.ts (classifyEvent) or lambdas/triggers/index.ts (its types), and lambdas/registration/index.ts (recording credentials)',
       from: { pathNot: '^bench/' },
-      to: { path: '^lambdas/shared/domain/classify-event[.]ts$' },
+      to: { path: '^lambdas/shared/(domain/classify-event|services/record-credential)[.]ts$' },
     },
-    ...['broker', 'use-after-revoke', 'canary', 'opt-in', 'workload-roles'].map((folder) => ({
+    ...['broker', 'use-after-revoke', 'canary', 'opt-in', 'workload-roles', 'registration'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',
       comment: `everything outside lambdas/${folder}/ (tests included) reaches it through its index.ts, its public face (#17); handler.ts is the entry point, found by path at synth time, and imported by nothing`,

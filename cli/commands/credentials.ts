@@ -3,6 +3,7 @@
  * `sundown credentials list`.
  */
 import type { Command } from 'commander';
+import { recordRegistration } from '../../lambdas/registration/index.ts';
 import { parseIamArn } from '../../lambdas/shared/domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../../lambdas/shared/domain/workload-id.ts';
 import {
@@ -12,7 +13,6 @@ import {
   CredentialRegistrationSchema,
   type CredentialStatus,
 } from '../../lambdas/shared/schemas/credential.ts';
-import { recordRegistration } from '../../lambdas/shared/services/record-credential.ts';
 import { parseAccount } from '../account-filter.ts';
 import { cliDeps } from '../deps.ts';
 import { CliError } from '../errors.ts';

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-acm-pca';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
+import { recordRegistration } from '../registration/index.ts';
 import { roleArn as buildRoleArn, partitionOf } from '../shared/domain/iam-arn.ts';
 import { normalizeWorkloadId } from '../shared/domain/workload-id.ts';
 import type {
@@ -24,7 +25,6 @@ import type {
   IssueSessionRequestSchema,
 } from '../shared/schemas/broker.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
-import { recordRegistration } from '../shared/services/record-credential.ts';
 import { CaSigningAlgorithms, type SigningAlgorithmSource } from './ca-signing-algorithms.ts';
 import { certificateNotAfter, certificateSerial } from './certificate-signing.ts';
 

@@ -9,11 +9,11 @@
  */
 
 import { appendAll } from '../audit/index.ts';
+import { recordDiscoveredSession } from '../registration/index.ts';
 import type { TransitionRequest } from '../registry/index.ts';
 import type { AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { auditTrigger, credentialAudit } from '../shared/services/audit-helpers.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
-import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
 import { addHours, denyBoundFor, principalOf, roleDenyEntryFor } from './deny-entries.ts';
 import {
   type BatchEndResult,

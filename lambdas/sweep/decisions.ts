@@ -1,8 +1,8 @@
+import { OPEN_ENDED } from '../registration/index.ts';
 import type { PrincipalState, StoredDenyEntry } from '../revocation/store.ts';
 import type { KeyUsage } from '../shared/adapters/access-key-usage.ts';
 import { credentialIdFor } from '../shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
-import { OPEN_ENDED } from '../shared/services/record-credential.ts';
 import { DAY_MS, MISSED_END_REASON } from './model.ts';
 import type { Liveness } from './workload-liveness.ts';
 

@@ -6,12 +6,13 @@
  * rejected and never retried, and only the records that could not be handled
  * are reported as failures (lambdas/shared/handlers/sqs-batch.ts).
  */
+
+import { recordRegistrations } from '../registration/index.ts';
 import { endWorkloads } from '../revocation/intake.ts';
 import { buildDeps } from '../shared/bootstrap.ts';
 import { classifyRecord } from '../shared/handlers/classify-record.ts';
 import { sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger } from '../shared/powertools.ts';
-import { recordRegistrations } from '../shared/services/record-credential.ts';
 
 // Audit events go out after each batch's revocation messages (awaited by the handler factory).
 const deps = buildDeps('workload-ended', { deferAuditPublish: true });

@@ -2,11 +2,12 @@
  * Workload-start events -> the credential registry (discovery: credentials
  * issued by the platform, without the workload's cooperation).
  */
+
+import { recordDiscoveredSession } from '../registration/index.ts';
 import { buildDeps } from '../shared/bootstrap.ts';
 import { classifyRecord } from '../shared/handlers/classify-record.ts';
 import { eachItem, sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
 import { logger } from '../shared/powertools.ts';
-import { recordDiscoveredSession } from '../shared/services/record-credential.ts';
 
 // Audit events go out after each batch's work (awaited by the handler factory).
 const deps = buildDeps('workload-started', { deferAuditPublish: true });

@@ -4,12 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { OPEN_ENDED } from '../../lambdas/registration/index.ts';
 import { deniedSessionsIn } from '../../lambdas/revocation/role-sessions/policy-reader.ts';
 import type { StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import type { KeyUsage } from '../../lambdas/shared/adapters/access-key-usage.ts';
 import { credentialIdFor } from '../../lambdas/shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { OPEN_ENDED } from '../../lambdas/shared/services/record-credential.ts';
 import {
   credentialIdOfEntry,
   deniedInIam,
