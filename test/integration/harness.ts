@@ -163,6 +163,12 @@ export function errorProblems(errors: readonly string[], expectedErrors: readonl
 export interface DeployOptions {
   /** CDK context `sundown` (deployment configuration); synthesizes a dedicated assembly. */
   config?: Record<string, unknown>;
+  /**
+   * Puts something between Sundown's runtime (its handlers and pollers) and the emulator: given
+   * the emulator's endpoint, returns the one the runtime uses (e.g. fault-proxy.ts). The test's own
+   * clients and the deployment talk to the emulator directly.
+   */
+  interpose?: (endpoint: string) => Promise<string>;
 }
 
 /**
@@ -192,8 +198,11 @@ export async function deploySundown(options: DeployOptions = {}): Promise<Sundow
     // Handler errors are checked from here on: the runtime's reports and the captured log lines.
     let checkedFrom = capturedOutput().length;
     let failedRecordsChecked = 0;
+    const runtimeTarget = options.interpose
+      ? { ...target, endpoint: await options.interpose(target.endpoint) }
+      : target;
     const runtime = await startLocalRuntime({
-      target,
+      target: runtimeTarget,
       stack,
       retryDelaySeconds: 0,
       pollIntervalMs: 20,

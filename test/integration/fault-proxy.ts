@@ -1,0 +1,146 @@
+/**
+ * A strict semantics adapter in front of the emulator, for what moto never does: IAM throttling its
+ * writes, and a call failing at the worst moment. Sundown's runtime points at it (DeployOptions
+ * `interpose`); everything it does not refuse is forwarded to moto unchanged.
+ *
+ * - IAM writes are rationed by a token bucket, as IAM's account-wide buckets do (AWS publishes no
+ *   rate: ../shared/reference/limits-and-guardrails.md): a write without a token gets IAM's own
+ *   `Throttling: Rate exceeded` (HTTP 400), which the SDK retries with backoff.
+ * - `failNext` refuses the next calls a predicate picks with a non-retryable error, as a function
+ *   dying between two of its durable steps leaves them: the ones before done, the rest not.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, type IncomingMessage, request } from 'node:http';
+
+export interface ProxiedCall {
+  /** The SigV4 service: `iam`, `sqs`, `dynamodb`, ... */
+  service: string;
+  /** `X-Amz-Target`'s operation (JSON protocols) or the query protocol's `Action`. */
+  op: string;
+  body: string;
+}
+
+export interface FaultProxy {
+  endpoint: string;
+  /** Rations IAM writes (any IAM operation but Get*, List*, Simulate*); 0 stops rationing. */
+  throttleIamWrites(perSecond: number, burst?: number): void;
+  /** Refuses the next `count` calls `match` picks with a non-retryable AccessDenied. */
+  failNext(match: (call: ProxiedCall) => boolean, count?: number): void;
+  readonly stats: { iamWrites: number; throttled: number; failed: number };
+  stop(): Promise<void>;
+}
+
+function describeCall(req: IncomingMessage, body: string): ProxiedCall {
+  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '');
+  const target = req.headers['x-amz-target'];
+  const op =
+    typeof target === 'string'
+      ? (target.split('.').pop() ?? target)
+      : (new URLSearchParams(body).get('Action') ??
+        new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ??
+        'unknown');
+  return { service: scope?.[1] ?? 'unknown', op, body };
+}
+
+/** IAM's query-protocol error, as IAM sends it. */
+function iamError(code: string, message: string): string {
+  return `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}
+
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const up = new URL(upstream);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const stats = { iamWrites: 0, throttled: 0, failed: 0 };
+  let rate = 0;
+  let capacity = 0;
+  let tokens = 0;
+  let refilledAt = Date.now();
+  const failures: { match: (call: ProxiedCall) => boolean; left: number }[] = [];
+
+  const takeToken = (): boolean => {
+    const now = Date.now();
+    tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * rate);
+    refilledAt = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const call = describeCall(req, body.toString('utf8'));
+      const failure = failures.find((f) => f.left > 0 && f.match(call));
+      if (failure) {
+        failure.left--;
+        stats.failed++;
+        if (call.service === 'iam' || !req.headers['x-amz-target']) {
+          res.writeHead(403, { 'content-type': 'text/xml' }).end(iamError('AccessDenied', 'injected fault'));
+        } else {
+          res
+            .writeHead(400, {
+              'content-type': 'application/x-amz-json-1.0',
+              'x-amzn-query-error': 'AccessDenied;Sender',
+            })
+            .end(
+              JSON.stringify({
+                __type: 'com.amazon.coral.service#AccessDeniedException',
+                message: 'injected fault',
+              }),
+            );
+        }
+        return;
+      }
+      if (call.service === 'iam' && !/^(Get|List|Simulate)/.test(call.op)) {
+        if (rate > 0 && !takeToken()) {
+          stats.throttled++;
+          res.writeHead(400, { 'content-type': 'text/xml' }).end(iamError('Throttling', 'Rate exceeded'));
+          return;
+        }
+        stats.iamWrites++;
+      }
+      const forward = request(
+        {
+          host: up.hostname,
+          port: up.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, 'content-length': String(body.length) },
+          agent,
+        },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
+      forward.on('error', (err) => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end(String(err));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    throttleIamWrites(perSecond, burst = 1) {
+      rate = perSecond;
+      capacity = burst;
+      tokens = burst;
+      refilledAt = Date.now();
+    },
+    failNext(match, count = 1) {
+      failures.push({ match, left: count });
+    },
+    stats,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
