@@ -9,18 +9,18 @@ import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/audit/index.ts';
 import { CredentialRegistry } from '../../lambdas/registry/index.ts';
 import { RevocationStore } from '../../lambdas/revocation/store.ts';
-import { readTrails } from '../../lambdas/shared/adapters/trail-status.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
+import { SweepStateStore } from '../../lambdas/sweep/index.ts';
+import { printJson, printTable } from '../output.ts';
+import { cloudWatch, type QueueFigures, queueFigures, sundownDlqs } from '../queues.ts';
 import {
   type CloudTrailCheck,
   cloudTrailCheck,
   type RegistryStatus,
   registryStatus,
-} from '../../lambdas/shared/services/status.ts';
-import { SweepStateStore } from '../../lambdas/sweep/index.ts';
-import { printJson, printTable } from '../output.ts';
-import { cloudWatch, type QueueFigures, queueFigures, sundownDlqs } from '../queues.ts';
+} from '../status-report.ts';
 import { type CommonOptions, requireOutput, resolveTarget, withTargetOptions } from '../target.ts';
+import { readTrails } from '../trail-status.ts';
 
 export interface QueueStatus {
   name: string;

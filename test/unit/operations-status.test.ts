@@ -4,9 +4,9 @@
  * sets the stack's alarms and dashboard name (lib/constructs/monitoring.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nearestCapacity, percentile } from '../../cli/status-report.ts';
 import type { PrincipalMeta } from '../../lambdas/revocation/store.ts';
 import { recordMetric } from '../../lambdas/shared/powertools.ts';
-import { nearestCapacity, percentile } from '../../lambdas/shared/services/status.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lib/constructs/monitoring.ts';
 
 describe('percentile', () => {

@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { describe, expect, it } from 'vitest';
 import { cloudTrailLine } from '../../cli/commands/status.ts';
-import { readTrails, selectsWriteManagementEvents } from '../../lambdas/shared/adapters/trail-status.ts';
-import { cloudTrailCheck } from '../../lambdas/shared/services/status.ts';
+import { cloudTrailCheck } from '../../cli/status-report.ts';
+import { readTrails, selectsWriteManagementEvents } from '../../cli/trail-status.ts';
 
 const REGION = 'us-east-1';
 

@@ -2,15 +2,16 @@
  * `sundown status`: what an operator checks first. Every read is bounded: registry counts through
  * the status index (kind only, capped), audit records of the last 24 hours through the type index
  * (capped), principals through the revocation store's sparse meta index (capped), the sweep's state
- * item. Capped figures say so (`truncated`). Queue figures come from the CLI (SQS, CloudWatch).
+ * item. Capped figures say so (`truncated`). Queue figures come from queues.ts (SQS, CloudWatch),
+ * the CloudTrail facts from trail-status.ts; cli/commands/status.ts renders them.
  */
 
-import type { AuditLog } from '../../audit/index.ts';
-import type { CredentialRegistry } from '../../registry/index.ts';
-import type { PrincipalMeta, RevocationStore } from '../../revocation/store.ts';
-import type { LastSweep, SweepStateStore } from '../../sweep/index.ts';
-import type { TrailsRead } from '../adapters/trail-status.ts';
-import type { CredentialKind } from '../schemas/credential.ts';
+import type { AuditLog } from '../lambdas/audit/index.ts';
+import type { CredentialRegistry } from '../lambdas/registry/index.ts';
+import type { PrincipalMeta, RevocationStore } from '../lambdas/revocation/store.ts';
+import type { CredentialKind } from '../lambdas/shared/schemas/credential.ts';
+import type { LastSweep, SweepStateStore } from '../lambdas/sweep/index.ts';
+import type { TrailsRead } from './trail-status.ts';
 
 export interface StatusSources {
   registry: CredentialRegistry;
