@@ -47,6 +47,7 @@ export {
   type SweepRequest,
 } from './model.ts';
 export { type LastSweep, type SweepCursors, type SweepState, SweepStateStore } from './sweep-state.ts';
+export type { Liveness, WorkloadLiveness } from './workload-liveness.ts';
 
 import { randomUUID } from 'node:crypto';
 import { checkPrincipals, checkRevoked, prune } from './drift.ts';

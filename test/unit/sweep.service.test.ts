@@ -7,13 +7,18 @@
  */
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import type { ListOptions } from '../../lambdas/registry/credential-registry.ts';
+import type { ListOptions } from '../../lambdas/registry/index.ts';
 import { entryKey, type StoredDenyEntry } from '../../lambdas/revocation/store.ts';
 import type { Workload } from '../../lambdas/shared/domain/workload-id.ts';
 import type { AuditRecordInput } from '../../lambdas/shared/schemas/audit-record.ts';
 import type { CredentialRecord } from '../../lambdas/shared/schemas/credential.ts';
-import { type LastSweep, type SweepCursors, type SweepDeps, sweep } from '../../lambdas/sweep/index.ts';
-import type { Liveness } from '../../lambdas/sweep/workload-liveness.ts';
+import {
+  type LastSweep,
+  type Liveness,
+  type SweepCursors,
+  type SweepDeps,
+  sweep,
+} from '../../lambdas/sweep/index.ts';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 const ACCOUNT = '123456789012';

@@ -16,10 +16,10 @@ import {
   entriesMissingFromIam,
   hasExpired,
   idleDecision,
+  type Liveness,
   MISSED_END_REASON,
   reconcileDecision,
 } from '../../lambdas/sweep/index.ts';
-import type { Liveness } from '../../lambdas/sweep/workload-liveness.ts';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 const DAY = 86_400_000;
