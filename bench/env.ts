@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RETRY } from '../lambdas/shared/clients.ts';
 import { applyAwsEnv, LOCAL_ACCOUNT, LOCAL_REGION, type Target } from '../local/aws-env.ts';
 import { type DeployedStack, deployStack, PROJECT_ROOT, synthesize } from '../local/deploy.ts';
 import { type Emulator, startEmulator } from '../local/emulator.ts';
@@ -49,6 +50,8 @@ export interface CountingProxy {
   mark(): Promise<number>;
   /** Calls recorded since `mark` (all when omitted), in request order. */
   calls(mark?: number): Promise<CallRecord[]>;
+  /** Rations both systems' IAM writes to `perSecond` (at most `burst` at once); 0 stops it. */
+  rationIamWrites(perSecond: number, burst?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +103,11 @@ async function startProxy(upstream: string): Promise<CountingProxy> {
       const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=999999999`);
       return ((await res.json()) as { total: number }).total;
     },
+    async rationIamWrites(perSecond, burst = 1) {
+      await fetch(`http://127.0.0.1:${port}/__bench/iam-writes?perSecond=${perSecond}&burst=${burst}`, {
+        method: 'POST',
+      });
+    },
     async calls(mark = 0) {
       const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=${mark}`);
       const body = (await res.json()) as { calls: CallRecord[] };
@@ -125,6 +133,9 @@ export function benchClients(
     region: target.region,
     customUserAgent: userAgent,
     credentials,
+    // Sundown's own retry policy: under IAM throttling (a rationed scenario) the baseline retries
+    // as patiently as Sundown does.
+    ...RETRY,
   };
   return {
     iam: new IAMClient(config),

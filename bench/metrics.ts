@@ -48,6 +48,8 @@ export interface CallCounts {
   byOperation: Record<string, number>;
   /** Calls answered with HTTP >= 400 (e.g. conditional-check failures, NoSuchEntity). */
   errors: number;
+  /** IAM writes the proxy refused as `Throttling` (rationed scenarios only): calls made, not writes done. */
+  iamThrottled: number;
   errorsByOperation: Record<string, number>;
 }
 
@@ -64,6 +66,7 @@ export function countCalls(calls: readonly CallRecord[]): CallCounts {
     other: 0,
     byOperation: {},
     errors: 0,
+    iamThrottled: 0,
     errorsByOperation: {},
   };
   for (const c of calls) {
@@ -80,7 +83,8 @@ export function countCalls(calls: readonly CallRecord[]): CallCounts {
     counts.handlerCalls++;
     const key = `${c.service}:${c.op}`;
     counts.byOperation[key] = (counts.byOperation[key] ?? 0) + 1;
-    if (c.service === 'iam') {
+    if (c.throttled) counts.iamThrottled++;
+    else if (c.service === 'iam') {
       if (IAM_WRITE_OPS.has(c.op)) counts.iamWrites++;
       else counts.iamReads++;
     } else if (c.service === 'dynamodb') counts.dynamodb++;
@@ -146,7 +150,7 @@ export function batchWriteProfile(
   const renders = new Map<string, number>();
   let totalRenders = 0;
   for (const c of calls) {
-    if (c.service !== 'iam' || !IAM_WRITE_OPS.has(c.op)) continue;
+    if (c.service !== 'iam' || !IAM_WRITE_OPS.has(c.op) || c.throttled) continue;
     const role = c.role ?? '?';
     const batch = batches.findIndex((b) => b.roles.has(role) && b.startedAt <= c.t0 && c.t1 <= b.endedAt);
     const key = batch >= 0 ? `${batch}|${role}` : `unattributed-${c.seq}|${role}`;

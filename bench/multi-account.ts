@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { workloadIndexItems } from '../lambdas/registry/index.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
+import { RETRY } from '../lambdas/shared/clients.ts';
 import { PROJECT_ROOT } from '../local/deploy.ts';
 import {
   accountsOf,
@@ -142,6 +143,7 @@ async function runNaive(
               region: env.target.region,
               customUserAgent: NAIVE_USER_AGENT,
               credentials,
+              ...RETRY,
             })
           : naive.iam,
       );

@@ -7,14 +7,18 @@
  * Runs as its own process (so forwarding never competes with the handlers'
  * event loop): `node --import tsx bench/proxy.ts <upstream>`. It prints
  * `{"port":N}` on stdout once listening. Control endpoints (never forwarded):
- * `GET /__bench/log?since=N` returns the calls recorded from index N, and
- * `POST /__bench/reset` clears the log.
+ * `GET /__bench/log?since=N` returns the calls recorded from index N,
+ * `POST /__bench/reset` clears the log, and `POST /__bench/iam-writes?perSecond=R&burst=B`
+ * rations IAM writes of both systems (not the driver's) as IAM's token buckets do, answering
+ * IAM's own `Throttling` error (HTTP 400, recorded like any call); `perSecond=0` stops it.
  *
  * Each call is classified by service (the SigV4 credential scope), operation
  * (`X-Amz-Target` for JSON protocols, `Action` for query protocols), and the
  * principal it names (queue, role, table) for attribution.
  */
+import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { iamErrorXml, isIamWrite, TokenBucket } from './token-bucket.ts';
 
 export interface CallRecord {
   /** Arrival order (requests are numbered as they arrive, before forwarding). */
@@ -37,6 +41,8 @@ export interface CallRecord {
   queue?: string;
   role?: string;
   table?: string;
+  /** Refused by the proxy's IAM write rationing (`Throttling`), never forwarded. */
+  throttled?: boolean;
 }
 
 export const BENCH_USER_AGENT = 'sundown-bench-driver';
@@ -88,9 +94,17 @@ function startProxy(upstream: URL): void {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const log: CallRecord[] = [];
   let nextSeq = 0;
+  let iamWrites: TokenBucket | undefined;
 
   const control = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/__bench/iam-writes') {
+      const perSecond = Number(url.searchParams.get('perSecond') ?? 0);
+      const burst = Number(url.searchParams.get('burst') ?? 1);
+      iamWrites = perSecond > 0 ? new TokenBucket(perSecond, Math.max(1, burst)) : undefined;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
     if (url.pathname === '/__bench/reset') {
       log.length = 0;
       nextSeq = 0;
@@ -116,6 +130,12 @@ function startProxy(upstream: URL): void {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const info = describe(req, body.toString('utf8'));
+      if (iamWrites && info.caller !== 'bench' && isIamWrite(info.service, info.op) && !iamWrites.take()) {
+        const refusal = iamErrorXml('Throttling', 'Rate exceeded', randomUUID());
+        res.writeHead(400, { 'content-type': 'text/xml' }).end(refusal);
+        log.push({ ...info, seq, t0, t1: Date.now(), status: 400, bytes: refusal.length, throttled: true });
+        return;
+      }
       const upstreamReq = request(
         {
           host: upstream.hostname,

@@ -39,36 +39,46 @@ const check = process.argv.includes('--check');
 /** Record results from a tree with uncommitted changes (they are then marked as such). */
 const allowDirty = process.argv.includes('--allow-dirty');
 const NAIVE_CONCURRENCY = 8;
+/** The rationed scenario's IAM write rate (and burst): AWS publishes none ("single-digit TPS"). */
+const IAM_WRITES_PER_SECOND = 5;
 /** `--only 1000x10[,100x1]`: just these bursts, for iterating (results in a git-ignored file). */
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const only = process.argv.includes('--only')
   ? (onlyArg ?? '').split(',').map((s) => {
-      const [n = 0, r = 0, a = 1, ...rest] = s.trim().split('x').map(Number);
-      return [n, r, rest.length > 0 ? Number.NaN : a] as Spec;
+      const [burst = '', rate] = s.trim().split('@iam');
+      const [n = 0, r = 0, a = 1, ...rest] = burst.split('x').map(Number);
+      return [n, r, rest.length > 0 ? Number.NaN : a, rate === undefined ? 0 : Number(rate)] as Spec;
     })
   : undefined;
-if (only?.some(([n, r, a]) => !(n > 0 && r > 0 && a > 0 && a <= 3))) {
-  process.stderr.write(`bench: --only takes bursts like 1000x10,100x1,1000x10x3 (got ${onlyArg})\n`);
+if (only?.some(([n, r, a, w]) => !(n > 0 && r > 0 && a > 0 && a <= 3 && w >= 0 && (w === 0 || a === 1)))) {
+  process.stderr.write(
+    `bench: --only takes bursts like 1000x10,100x1,1000x10x3,100x10@iam5 (got ${onlyArg})\n`,
+  );
   process.exit(2);
 }
 const partialRun = quick || only !== undefined;
-/** A burst: instances, roles (per account), accounts (more than 1: bench/multi-account.ts). */
-type Spec = [instances: number, roles: number, accounts: number];
+/**
+ * A burst: instances, roles (per account), accounts (more than 1: bench/multi-account.ts), and IAM
+ * writes a second (0: not rationed; single-account bursts only).
+ */
+type Spec = [instances: number, roles: number, accounts: number, iamWritesPerSecond: number];
 const SCENARIOS: Spec[] =
   only ??
   (quick
     ? [
-        [1, 1, 1],
-        [20, 1, 1],
-        [20, 2, 1],
+        [1, 1, 1, 0],
+        [20, 1, 1, 0],
+        [20, 2, 1, 0],
       ]
     : [
-        [1, 1, 1],
-        [100, 1, 1],
-        [100, 10, 1],
-        [1000, 10, 1],
-        [1000, 1, 1],
-        [1000, 10, 3],
+        [1, 1, 1, 0],
+        [100, 1, 1, 0],
+        [100, 10, 1, 0],
+        [1000, 10, 1, 0],
+        [1000, 1, 1, 0],
+        [1000, 10, 3, 0],
+        // IAM throttles writes (account-wide token buckets, rate unpublished): 5 a second assumed.
+        [100, 10, 1, IAM_WRITES_PER_SECOND],
       ]);
 const RESULTS_FILE = path.join(
   PROJECT_ROOT,
@@ -159,7 +169,7 @@ async function main(): Promise<number> {
   };
 
   log(
-    `Sundown benchmarks (${quick ? 'quick' : only ? 'only' : 'full'}): ${SCENARIOS.map(([n, r, a]) => scenarioName(n, r, a)).join(', ')}`,
+    `Sundown benchmarks (${quick ? 'quick' : only ? 'only' : 'full'}): ${SCENARIOS.map(([n, r, a, w]) => scenarioName(n, r, a, w)).join(', ')}`,
   );
   // SUNDOWN_BENCH_ASSEMBLY: deploy that cloud assembly instead of synthesizing (iterating on the bench).
   const givenAssembly = process.env.SUNDOWN_BENCH_ASSEMBLY;
@@ -173,7 +183,12 @@ async function main(): Promise<number> {
   // The multi-account scenarios first, in a hub deployment of their own (stopped before the next starts).
   const multiSpecs = SCENARIOS.filter(([, , a]) => a > 1);
   const multi = multiSpecs.length
-    ? await runMultiAccountScenarios(multiSpecs, NAIVE_CONCURRENCY, log, time)
+    ? await runMultiAccountScenarios(
+        multiSpecs.map(([n, r, a]) => [n, r, a] as const),
+        NAIVE_CONCURRENCY,
+        log,
+        time,
+      )
     : { scenarios: [], broken: [] };
   const env = await time('setup', () => startBenchEnvironment(log, givenAssembly));
   const broken: string[] = [...multi.broken];
@@ -193,14 +208,26 @@ async function main(): Promise<number> {
 
     const delivery = await createNaiveDelivery(env);
     const scenarios: ScenarioResult[] = [];
-    for (const [instances, roles] of SCENARIOS.filter(([, , a]) => a === 1)) {
-      const name = scenarioName(instances, roles);
-      const scenario = { name, instances, roles };
+    for (const [instances, roles, , iamWritesPerSecond] of SCENARIOS.filter(([, , a]) => a === 1)) {
+      const name = scenarioName(instances, roles, 1, iamWritesPerSecond);
+      const scenario = { name, instances, roles, ...(iamWritesPerSecond ? { iamWritesPerSecond } : {}) };
+      // Both systems' IAM writes rationed while each runs (the driver's setup is not).
+      const rationed = async <T>(run: () => Promise<T>): Promise<T> => {
+        if (!iamWritesPerSecond) return run();
+        await env.proxy.rationIamWrites(iamWritesPerSecond, iamWritesPerSecond);
+        try {
+          return await run();
+        } finally {
+          await env.proxy.rationIamWrites(0);
+        }
+      };
       log(`scenario ${name}: ${instances} instance(s) over ${roles} role(s)`);
       const launched = await launchInstances(env.clients, instances);
       if (launched.launched) await terminateInstances(env.clients, launched.ids);
       else log(`  (RunInstances failed in the emulator, using synthetic instance IDs: ${launched.error})`);
-      const sundown = await time(`sundown ${name}`, () => runSundownBurst(env, scenario, launched.ids, log));
+      const sundown = await time(`sundown ${name}`, () =>
+        rationed(() => runSundownBurst(env, scenario, launched.ids, log)),
+      );
       log(
         `  sundown ${name}: ${sundown.revoked}/${instances} revoked in ${(sundown.timing.endToEndMs / 1000).toFixed(1)} s, lost ${sundown.lost}, ${sundown.perWorkload.handlerCalls} calls/workload`,
       );
@@ -209,7 +236,7 @@ async function main(): Promise<number> {
           `Sundown lost ${sundown.lost} revocation(s) in ${name}: ${JSON.stringify(sundown.lostDetail)}`,
         );
       const naive = await time(`naive ${name}`, () =>
-        runNaiveBurst(env, delivery, scenario, launched.ids, NAIVE_CONCURRENCY, log),
+        rationed(() => runNaiveBurst(env, delivery, scenario, launched.ids, NAIVE_CONCURRENCY, log)),
       );
       log(
         `  naive   ${name}: handled all in ${(naive.timing.endToEndMs / 1000).toFixed(1)} s, lost ${naive.lost}, ${naive.perWorkload.handlerCalls} calls/workload`,
@@ -218,6 +245,7 @@ async function main(): Promise<number> {
         scenario: name,
         instances,
         roles,
+        ...(iamWritesPerSecond ? { iamWritesPerSecond } : {}),
         launchedInstances: launched.launched,
         sundown,
         naive,

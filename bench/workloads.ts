@@ -19,11 +19,14 @@ export interface Scenario {
   roles: number;
   /** Accounts the instances are spread over (a hub and its spokes); 1 when omitted. */
   accounts?: number;
+  /** IAM writes rationed to this many a second while the systems run (moto never throttles). */
+  iamWritesPerSecond?: number;
 }
 
-/** `1000x10`, or `1000x10x3` over 3 accounts. */
-export function scenarioName(instances: number, roles: number, accounts = 1): string {
-  return accounts > 1 ? `${instances}x${roles}x${accounts}` : `${instances}x${roles}`;
+/** `1000x10`, `1000x10x3` over 3 accounts, `100x10@iam5` with IAM writes rationed to 5 a second. */
+export function scenarioName(instances: number, roles: number, accounts = 1, iamWritesPerSecond = 0): string {
+  const base = accounts > 1 ? `${instances}x${roles}x${accounts}` : `${instances}x${roles}`;
+  return iamWritesPerSecond > 0 ? `${base}@iam${iamWritesPerSecond}` : base;
 }
 
 /** Creates `count` roles tagged `sundown:revoke=enabled`; returns their names and ARNs. */

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request } from 'node:http';
+import { iamErrorXml, isIamWrite, TokenBucket } from '../../bench/token-bucket.ts';
 
 export interface ProxiedCall {
   /** The SigV4 service: `iam`, `sqs`, `dynamodb`, ... */
@@ -22,7 +23,7 @@ export interface ProxiedCall {
 
 export interface FaultProxy {
   endpoint: string;
-  /** Rations IAM writes (any IAM operation but Get*, List*, Simulate*); 0 stops rationing. */
+  /** Rations IAM writes (any IAM operation but Get*, List*, Simulate*, Generate*); 0 stops rationing. */
   throttleIamWrites(perSecond: number, burst?: number): void;
   /** Refuses the next `count` calls `match` picks with a non-retryable AccessDenied. */
   failNext(match: (call: ProxiedCall) => boolean, count?: number): void;
@@ -42,29 +43,14 @@ function describeCall(req: IncomingMessage, body: string): ProxiedCall {
   return { service: scope?.[1] ?? 'unknown', op, body };
 }
 
-/** IAM's query-protocol error, as IAM sends it. */
-function iamError(code: string, message: string): string {
-  return `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
-}
+const iamError = (code: string, message: string) => iamErrorXml(code, message, randomUUID());
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const up = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const stats = { iamWrites: 0, throttled: 0, failed: 0 };
-  let rate = 0;
-  let capacity = 0;
-  let tokens = 0;
-  let refilledAt = Date.now();
+  let bucket: TokenBucket | undefined;
   const failures: { match: (call: ProxiedCall) => boolean; left: number }[] = [];
-
-  const takeToken = (): boolean => {
-    const now = Date.now();
-    tokens = Math.min(capacity, tokens + ((now - refilledAt) / 1000) * rate);
-    refilledAt = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -93,8 +79,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         }
         return;
       }
-      if (call.service === 'iam' && !/^(Get|List|Simulate)/.test(call.op)) {
-        if (rate > 0 && !takeToken()) {
+      if (isIamWrite(call.service, call.op)) {
+        if (bucket && !bucket.take()) {
           stats.throttled++;
           res.writeHead(400, { 'content-type': 'text/xml' }).end(iamError('Throttling', 'Rate exceeded'));
           return;
@@ -128,10 +114,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     throttleIamWrites(perSecond, burst = 1) {
-      rate = perSecond;
-      capacity = burst;
-      tokens = burst;
-      refilledAt = Date.now();
+      bucket = perSecond > 0 ? new TokenBucket(perSecond, burst) : undefined;
     },
     failNext(match, count = 1) {
       failures.push({ match, left: count });
