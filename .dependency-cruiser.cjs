@@ -39,14 +39,6 @@ module.exports = {
       },
       to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
-    {
-      name: 'moved-paths-bench-only',
-      severity: 'error',
-      comment:
-        'two leftover paths kept for bench/ only (#17): import lambdas/triggers/classify.ts (classifyEvent) or lambdas/triggers/index.ts (its types), and lambdas/registration/index.ts (recording credentials)',
-      from: { pathNot: '^bench/' },
-      to: { path: '^lambdas/shared/(domain/classify-event|services/record-credential)[.]ts$' },
-    },
     ...['broker', 'use-after-revoke', 'canary', 'opt-in', 'workload-roles', 'registration'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',

@@ -15,13 +15,13 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { OPEN_ENDED } from '../lambdas/registration/index.ts';
 import { workloadIndexItems } from '../lambdas/registry/index.ts';
 import { policyTextSize } from '../lambdas/revocation/deny-policy.ts';
 import { INLINE_POLICY_NAME } from '../lambdas/revocation/role-sessions/policy-writer.ts';
 import { batchWriteAll } from '../lambdas/shared/adapters/dynamo-batch.ts';
 import { credentialIdFor, normalizeWorkloadId } from '../lambdas/shared/domain/workload-id.ts';
 import { type CredentialRecord, CredentialRecordSchema } from '../lambdas/shared/schemas/credential.ts';
-import { OPEN_ENDED } from '../lambdas/shared/services/record-credential.ts';
 import type { Target } from '../local/aws-env.ts';
 import {
   type BenchClients,
