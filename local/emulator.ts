@@ -7,7 +7,7 @@
  * - `reset()` wipes all emulated state between test files;
  * - never leaves an orphan: stopped on `stop()`, on process exit, on SIGINT and
  *   SIGTERM, and the Python side exits by itself when this process dies (see
- *   `exit_with_parent` in moto_launcher.py, which also holds every moto patch).
+ *   `exit_with_parent` in moto_process.py; moto_launcher.py holds every moto patch).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';

@@ -9,7 +9,7 @@ state; the fork saves starting Python and moto and running the CDK CLI, per test
 
 The response is `{"pid": <child>, "port": <port>}`. The copy exits with SIGTERM or SIGINT, and by
 itself once the process named by `parentPid` in the request body is gone (as every emulator does
-when the process that started it dies; see exit_with_parent in moto_launcher.py).
+when the process that started it dies; see exit_with_parent in moto_process.py).
 """
 
 import json

@@ -2,7 +2,9 @@
 
 Every workaround for a moto bug that Sundown hits lives in this one file, so it
 is easy to see what the emulator does differently and to drop a patch once moto
-fixes the bug upstream. Each patch says what breaks without it.
+fixes the bug upstream. Each patch says what breaks without it. How the server
+process runs (one request at a time, never past its parent) is moto_process.py;
+speed-ups that change no answer are moto_speedups.py.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT   (same flags as moto_server)
 """
@@ -182,67 +184,6 @@ def patch_cloudwatch_alarm_resource() -> None:
     _ = CloudWatchAlarmResource  # registered as a CloudFormationModel subclass
 
 
-def serialize_requests() -> None:
-    """Make every request atomic, as each AWS API call is.
-
-    moto's threaded server has no locking: two concurrent conditional writes
-    to one DynamoDB item (or two TransactWriteItems on one chain head) can both
-    pass their condition, which AWS never allows. Sundown's idempotency and
-    its audit chain rely on those conditions, so requests run one at a time.
-    (Nothing Sundown does long-polls, so no request holds the lock for long.)
-    """
-    import threading
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    global REQUEST_LOCK
-    lock = REQUEST_LOCK = threading.RLock()
-    original = DomainDispatcherApplication.__call__
-
-    import moto_profile  # local/, on sys.path (see main)
-
-    profile = moto_profile.service_time_profile()
-
-    def locked(self, environ, start_response):  # type: ignore[no-untyped-def]
-        with lock:
-            if profile is None:
-                return list(original(self, environ, start_response))
-            profile.name(environ)
-            started = profile.clock()
-            try:
-                return list(original(self, environ, start_response))
-            finally:
-                profile.record(environ, profile.clock() - started)
-
-    DomainDispatcherApplication.__call__ = locked
-
-
-def exit_with_parent() -> None:
-    """Never outlive the Node process that started us (no orphan servers).
-
-    Node kills the server on exit and on SIGINT/SIGTERM, but a `kill -9` of Node
-    or a crashed test worker cannot run handlers. SUNDOWN_PARENT_PID names the
-    parent; a daemon thread exits this process once that PID is gone.
-    """
-    import os
-    import threading
-    import time
-
-    parent = int(os.environ.get("SUNDOWN_PARENT_PID", "0") or 0)
-    if parent <= 0:
-        return
-
-    def watch() -> None:
-        while True:
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                os._exit(0)
-            time.sleep(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def patch_kms_key_spec_in_cloudformation() -> None:
     """CloudFormation: an asymmetric AWS::KMS::Key cannot sign without this.
 
@@ -281,24 +222,24 @@ PATCHES = [
     patch_schedule_rules_match_no_events,
     patch_cloudwatch_alarm_resource,
     patch_kms_key_spec_in_cloudformation,
-    serialize_requests,
-    exit_with_parent,
 ]
 
 
-REQUEST_LOCK = None  # serialize_requests' lock
-
-
 def main(argv: list[str]) -> None:
-    # This folder's modules (moto_speedups, moto_profile, moto_fork) are imported by name.
+    # This folder's modules (moto_process, moto_speedups, moto_profile, moto_fork) are imported by name.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import moto_process
+
     for patch in PATCHES:
         patch()
+    # How the server process runs: one request at a time, and never past its parent.
+    lock = moto_process.serialize_requests()
+    moto_process.exit_with_parent()
     if "--forkable" in argv:  # copies of this emulator on request: see moto_fork.py
         argv = [a for a in argv if a != "--forkable"]
         import moto_fork
 
-        moto_fork.install(REQUEST_LOCK, exit_with_parent)
+        moto_fork.install(lock, moto_process.exit_with_parent)
     # Pure speed-ups (no API result changes): see moto_speedups.py.
     import moto_speedups
 

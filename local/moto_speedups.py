@@ -2,7 +2,7 @@
 benchmarks).
 
 Some moto hot spots have no counterpart on AWS and would otherwise dominate every timing, since
-moto serves one request at a time (local/moto_launcher.py serialize_requests). They were first
+moto serves one request at a time (local/moto_process.py serialize_requests). They were first
 written for the benchmarks; the tests paid the same costs (about 150 ms of emulator time per
 delivered event), so they now apply everywhere:
 

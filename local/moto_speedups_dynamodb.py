@@ -81,7 +81,7 @@ def _cheap_transaction_snapshots(original):  # type: ignore[no-untyped-def]
             return _copy.deepcopy(value, memo)
 
         # transact_write_items reaches deepcopy through the module global `copy`; requests are
-        # serialized (moto_launcher.py), so swapping it for the duration of one call is safe.
+        # serialized (moto_process.py), so swapping it for the duration of one call is safe.
         ddb_models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=_copy.copy)
         try:
             return original(self, transact_items)
@@ -155,7 +155,7 @@ def _query_one_partition(original):  # type: ignore[no-untyped-def]
                 items = [bucket]
             return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
-        # Requests are serialized (moto_launcher.py): shadowing the method for one call is safe.
+        # Requests are serialized (moto_process.py): shadowing the method for one call is safe.
         self.all_items = all_items
         try:
             return original(self, *args, **kwargs)

@@ -21,8 +21,6 @@ const EXCEPTIONS: Record<string, string> = {
   'bench/env.ts': BENCH,
   'bench/sundown-burst.ts': BENCH,
   'bench/run.ts': BENCH,
-  'local/moto_launcher.py':
-    'every moto workaround in one file on purpose (its docstring: easy to see what the emulator does differently); split by service when it grows further',
 };
 
 function sourceFiles(dir: string): string[] {
