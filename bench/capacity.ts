@@ -20,8 +20,9 @@ import {
   MANAGED_RENDER_LIMIT,
 } from '../lambdas/revocation/role-sessions/policy-writer.ts';
 import { RevocationStore, type StoredDenyEntry } from '../lambdas/revocation/store.ts';
+import { roleDenyState } from './deny-state.ts';
 import { type BenchEnvironment, drainQueues } from './env.ts';
-import { registerSessions, registryItems, roleDenyState } from './sundown-burst.ts';
+import { registerSessions, registryItems } from './registry-sessions.ts';
 import { createRoles, instanceArn, putAll, terminatedEvents } from './workloads.ts';
 
 const HOUR_MS = 3_600_000;

@@ -4,12 +4,7 @@
  * local runtime (Sundown's bundled handlers in process, with Lambda's SQS
  * semantics) whose every AWS call goes through the proxy.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -27,9 +22,10 @@ import { type DeployedStack, deployStack, PROJECT_ROOT, synthesize } from '../lo
 import { type Emulator, startEmulator } from '../local/emulator.ts';
 import { type InvocationSpan, type LocalRuntime, startLocalRuntime } from '../local/runtime.ts';
 import type { StackModel } from '../local/stack-model.ts';
-import { BENCH_USER_AGENT, type CallRecord, NAIVE_USER_AGENT } from './proxy.ts';
+import { emulatorPid } from './process-cpu.ts';
+import { BENCH_USER_AGENT, NAIVE_USER_AGENT } from './proxy.ts';
+import { type CountingProxy, startProxy } from './proxy-client.ts';
 
-const PROXY_SCRIPT = fileURLToPath(new URL('./proxy.ts', import.meta.url));
 /** The emulator (with the speed-ups every use of it gets: local/moto_speedups.py). */
 function startPatchedEmulator(): Promise<Emulator> {
   return startEmulator();
@@ -41,18 +37,6 @@ export interface BenchClients {
   events: EventBridgeClient;
   sqs: SQSClient;
   doc: DynamoDBDocumentClient;
-}
-
-export interface CountingProxy {
-  endpoint: string;
-  pid: number;
-  /** How many calls have been recorded so far: pass it to `calls` later to get only newer ones. */
-  mark(): Promise<number>;
-  /** Calls recorded since `mark` (all when omitted), in request order. */
-  calls(mark?: number): Promise<CallRecord[]>;
-  /** Rations both systems' IAM writes to `perSecond` (at most `burst` at once); 0 stops it. */
-  rationIamWrites(perSecond: number, burst?: number): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export interface BenchEnvironment {
@@ -78,48 +62,6 @@ export interface BenchEnvironment {
   /** The deployed stack's functions and event sources, as the local runtime read them. */
   model: StackModel;
   stop(): Promise<void>;
-}
-
-async function startProxy(upstream: string): Promise<CountingProxy> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', PROXY_SCRIPT, upstream], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SUNDOWN_BENCH_PARENT_PID: String(process.pid) },
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const [first] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(() => {
-      throw new Error('the counting proxy exited before it listened');
-    }),
-  ])) as [string];
-  const { port } = JSON.parse(first) as { port: number };
-  const endpoint = `http://localhost:${port}`;
-  return {
-    endpoint,
-    pid: child.pid as number,
-    async mark() {
-      const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=999999999`);
-      return ((await res.json()) as { total: number }).total;
-    },
-    async rationIamWrites(perSecond, burst = 1) {
-      await fetch(`http://127.0.0.1:${port}/__bench/iam-writes?perSecond=${perSecond}&burst=${burst}`, {
-        method: 'POST',
-      });
-    },
-    async calls(mark = 0) {
-      const res = await fetch(`http://127.0.0.1:${port}/__bench/log?since=${mark}`);
-      const body = (await res.json()) as { calls: CallRecord[] };
-      return body.calls.sort((a, b) => a.seq - b.seq);
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** `credentials`: sign as another account (moto: assumed-role credentials act in the role's account). */
@@ -243,63 +185,6 @@ export async function startBenchEnvironment(
     await emulator.stop();
     throw err;
   }
-}
-
-/** CPU time (ms) used so far by this process (Sundown's handlers + the driver), the emulator and the proxy. */
-export interface CpuSnapshot {
-  benchProcess: number;
-  emulator: number;
-  proxy: number;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process, in ms, from /proc (Linux); 0 when unavailable. */
-function processCpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** The emulator's PID, found by the port on its command line (local/emulator.ts does not expose it). */
-export function emulatorPid(port: number): number | undefined {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        if (cmdline.some((a) => a.endsWith('moto_launcher.py')) && cmdline.includes(String(port)))
-          return Number(entry);
-      } catch {
-        // process gone
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return undefined;
-}
-
-export function cpuSnapshot(env: Pick<BenchEnvironment, 'emulatorPid' | 'proxy'>): CpuSnapshot {
-  const usage = process.cpuUsage();
-  return {
-    benchProcess: (usage.user + usage.system) / 1000,
-    emulator: processCpuMs(env.emulatorPid),
-    proxy: processCpuMs(env.proxy.pid),
-  };
-}
-
-export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
-  return {
-    benchProcess: Math.round(after.benchProcess - before.benchProcess),
-    emulator: Math.round(after.emulator - before.emulator),
-    proxy: Math.round(after.proxy - before.proxy),
-  };
 }
 
 /**

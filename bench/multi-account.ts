@@ -38,26 +38,23 @@ import {
   serviceEventsQueueUrl,
   terminatedEnvelope,
 } from './accounts.ts';
+import type { BurstResult } from './burst-result.ts';
+import { type RoleDenyState, roleDenyState } from './deny-state.ts';
 import {
   type BenchClients,
   type BenchEnvironment,
-  cpuDelta,
-  cpuSnapshot,
   drainQueues,
   naiveClients,
   startBenchEnvironment,
 } from './env.ts';
-import { createNaiveDelivery, type NaiveDelivery, naiveResult, startWorkers } from './naive.ts';
+import { naiveResult } from './naive.ts';
+import { createNaiveDelivery, type NaiveDelivery } from './naive-delivery.ts';
+import { startWorkers } from './naive-worker.ts';
+import { cpuDelta, cpuSnapshot } from './process-cpu.ts';
 import { NAIVE_USER_AGENT } from './proxy.ts';
+import { registryItems, sessionRecord } from './registry-sessions.ts';
 import { ratiosOf, type ScenarioResult } from './report.ts';
-import {
-  type BurstResult,
-  type RoleDenyState,
-  registryItems,
-  roleDenyState,
-  sessionRecord,
-  sundownResult,
-} from './sundown-burst.ts';
+import { sundownResult } from './sundown-burst.ts';
 import { type Scenario, scenarioName } from './workloads.ts';
 
 async function runSundown(

@@ -11,141 +11,33 @@
  * a capacity point the revoker did not honour, or an error. Missed targets
  * are reported, not failed on.
  */
-import { spawnSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+
+import { rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../local/deploy.ts';
 import { runAuditAppends, runAuditVerify } from './audit-scale.ts';
+import { measureBundles } from './bundle-cost.ts';
 import { type CapacityConfirmation, computeCapacity, confirmCapacity } from './capacity.ts';
 import { startBenchEnvironment } from './env.ts';
-import { measureBundles, measureCpu, measureSdkCallCpu } from './handler-cost.ts';
+import { measureCpu, measureSdkCallCpu } from './handler-cost.ts';
+import { markdown } from './markdown.ts';
 import { runMultiAccountScenarios } from './multi-account.ts';
-import { createNaiveDelivery, runNaiveBurst } from './naive.ts';
-import {
-  evaluateTargets,
-  type Machine,
-  markdown,
-  type Results,
-  ratiosOf,
-  type ScenarioResult,
-} from './report.ts';
+import { runNaiveBurst } from './naive.ts';
+import { createNaiveDelivery } from './naive-delivery.ts';
+import { machine, provenance } from './provenance.ts';
+import { type Results, ratiosOf, type ScenarioResult } from './report.ts';
+import { formatWithBiome, RESULTS_FILE, updateBenchmarksMd } from './results-file.ts';
+import { allowDirty, check, only, partialRun, quick, SCENARIOS } from './scenarios.ts';
 import { runSundownBurst } from './sundown-burst.ts';
+import { evaluateTargets } from './targets.ts';
 import { launchInstances, scenarioName, terminateInstances } from './workloads.ts';
 
-const quick = process.argv.includes('--quick');
-/** Exit non-zero when a target is missed (targets are otherwise reported, not failed on). */
-const check = process.argv.includes('--check');
-/** Record results from a tree with uncommitted changes (they are then marked as such). */
-const allowDirty = process.argv.includes('--allow-dirty');
 const NAIVE_CONCURRENCY = 8;
-/** The rationed scenario's IAM write rate (and burst): AWS publishes none ("single-digit TPS"). */
-const IAM_WRITES_PER_SECOND = 5;
-/** `--only 1000x10[,100x1]`: just these bursts, for iterating (results in a git-ignored file). */
-const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
-const only = process.argv.includes('--only')
-  ? (onlyArg ?? '').split(',').map((s) => {
-      const [burst = '', rate] = s.trim().split('@iam');
-      const [n = 0, r = 0, a = 1, ...rest] = burst.split('x').map(Number);
-      return [n, r, rest.length > 0 ? Number.NaN : a, rate === undefined ? 0 : Number(rate)] as Spec;
-    })
-  : undefined;
-if (only?.some(([n, r, a, w]) => !(n > 0 && r > 0 && a > 0 && a <= 3 && w >= 0 && (w === 0 || a === 1)))) {
-  process.stderr.write(
-    `bench: --only takes bursts like 1000x10,100x1,1000x10x3,100x10@iam5 (got ${onlyArg})\n`,
-  );
-  process.exit(2);
-}
-const partialRun = quick || only !== undefined;
-/**
- * A burst: instances, roles (per account), accounts (more than 1: bench/multi-account.ts), and IAM
- * writes a second (0: not rationed; single-account bursts only).
- */
-type Spec = [instances: number, roles: number, accounts: number, iamWritesPerSecond: number];
-const SCENARIOS: Spec[] =
-  only ??
-  (quick
-    ? [
-        [1, 1, 1, 0],
-        [20, 1, 1, 0],
-        [20, 2, 1, 0],
-      ]
-    : [
-        [1, 1, 1, 0],
-        [100, 1, 1, 0],
-        [100, 10, 1, 0],
-        [1000, 10, 1, 0],
-        [1000, 1, 1, 0],
-        [1000, 10, 3, 0],
-        // IAM throttles writes (account-wide token buckets, rate unpublished): 5 a second assumed.
-        [100, 10, 1, IAM_WRITES_PER_SECOND],
-      ]);
-const RESULTS_FILE = path.join(
-  PROJECT_ROOT,
-  'bench',
-  quick ? 'results.quick.json' : only ? 'results.only.json' : 'results.json',
-);
-const BENCHMARKS_MD = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
-const MARK_START = '<!-- bench:results:start (written by `npm run bench`) -->';
-const MARK_END = '<!-- bench:results:end -->';
 
 const started = Date.now();
 const log = (line: string) =>
   process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-
-function machine(): Machine {
-  const python = process.env.SUNDOWN_PYTHON ?? 'python3';
-  const moto = spawnSync(
-    python,
-    ['-c', 'import moto, platform; print(moto.__version__, platform.python_version())'],
-    {
-      encoding: 'utf8',
-    },
-  ).stdout.trim();
-  const [motoVersion = 'unknown', pythonVersion = 'unknown'] = moto.split(' ');
-  return {
-    nproc: os.availableParallelism?.() ?? os.cpus().length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    moto: motoVersion,
-    python: pythonVersion,
-  };
-}
-
-/** The commit measured, and whether the working tree matched it (results from a dirty tree are marked). */
-function provenance(): { commit: string; clean: boolean } {
-  const git = (...args: string[]) =>
-    spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const commit = git('rev-parse', 'HEAD') || 'unknown';
-  // Results files are written by this run; changes to them do not make the measured code dirty.
-  const status = git('status', '--porcelain', '--', '.', ':!bench/results.json', ':!BENCHMARKS.md');
-  return { commit, clean: commit !== 'unknown' && status === '' };
-}
-
-/** The results file in the project's own format (Biome lints every JSON file in the repository). */
-function formatWithBiome(file: string): void {
-  const biome = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'biome');
-  spawnSync(biome, ['format', '--write', file], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-}
-
-async function updateBenchmarksMd(results: Results): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(BENCHMARKS_MD, 'utf8');
-  } catch {
-    return;
-  }
-  const start = text.indexOf(MARK_START);
-  const end = text.indexOf(MARK_END);
-  if (start < 0 || end < start) {
-    log(`BENCHMARKS.md has no ${MARK_START} ... ${MARK_END} block: tables not updated`);
-    return;
-  }
-  const block = `${MARK_START}\n\n${markdown(results)}\n\n${MARK_END}`;
-  await writeFile(BENCHMARKS_MD, text.slice(0, start) + block + text.slice(end + MARK_END.length));
-}
 
 async function main(): Promise<number> {
   const source = provenance();
@@ -327,7 +219,7 @@ async function main(): Promise<number> {
     };
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     formatWithBiome(RESULTS_FILE);
-    if (!partialRun && !givenAssembly) await updateBenchmarksMd(results);
+    if (!partialRun && !givenAssembly) await updateBenchmarksMd(results, log);
     process.stdout.write(`\n${markdown(results)}\n\n`);
     for (const t of results.targets) {
       process.stdout.write(`${t.met ? 'PASS' : 'FAIL'}  ${t.target}: ${t.measured}\n`);

@@ -11,17 +11,8 @@ const MAX_LINES = 300;
 const SOURCE_DIRS = ['lib', 'lambdas', 'cli', 'local', 'bin', 'scripts', 'bench'];
 const SOURCE_FILE = /\.(ts|mts|js|mjs|cjs|py)$/;
 
-const BENCH = 'benchmark harness, outside the runtime; split in a follow-up to #17';
-
 /** Files allowed over the limit, and why. */
-const EXCEPTIONS: Record<string, string> = {
-  'bench/naive.ts': BENCH,
-  'bench/report.ts': BENCH,
-  'bench/handler-cost.ts': BENCH,
-  'bench/env.ts': BENCH,
-  'bench/sundown-burst.ts': BENCH,
-  'bench/run.ts': BENCH,
-};
+const EXCEPTIONS: Record<string, string> = {};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
