@@ -62,7 +62,7 @@ export interface Results {
   cloudAssembly: string;
   emulator: {
     endpoint: string;
-    /** moto serves one request at a time (local/moto_launcher.py serialize_requests). */
+    /** moto serves one request at a time (local/moto_process.py serialize_requests). */
     serializesRequests: true;
     /** moto speed-ups with no effect on API results (local/moto_speedups.py), as every use of the emulator has. */
     speedups: string[];

@@ -38,6 +38,8 @@ export interface ConsumerOptions {
 export interface QueueConsumers {
   /** Polls every queue now. */
   wake(): void;
+  /** Polls this queue (by name, the last segment of its URL) now. */
+  wakeQueue(queueName: string): void;
   /** Stops polling and waits for the invocations under way. */
   stop(): Promise<void>;
 }
@@ -56,25 +58,33 @@ export function startQueueConsumers(deps: {
   let running = true;
   // Lambda long-polls its queues, which costs nothing while they are empty. The emulator serves
   // one request at a time, so every empty receive delays a real call: an idle queue is polled
-  // less and less often (up to maxPollIntervalMs), and every poller is woken as soon as any
-  // handler has run, since that handler may have sent to their queues.
+  // less and less often (up to maxPollIntervalMs); a poller is woken as soon as a handler sends to
+  // its queue (the runtime observes the sends, send-observer.ts), and every poller as soon as any
+  // handler has run, since that handler may have sent to their queues through EventBridge.
   const minIdle = options.pollIntervalMs ?? 100;
   const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 400);
-  // Idle pollers waiting to be woken (a set, so a waiter whose timer fired is dropped, not kept).
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const resolve of waiters) resolve();
-    waiters.clear();
+  // Idle pollers waiting to be woken, by queue name (a set each, so a waiter whose timer fired is
+  // dropped, not kept).
+  const waiters = new Map<string, Set<() => void>>();
+  const wakeQueue = (queueName: string) => {
+    const queue = waiters.get(queueName);
+    if (!queue) return;
+    for (const resolve of [...queue]) resolve();
   };
-  const idle = (ms: number) =>
+  const wake = () => {
+    for (const name of [...waiters.keys()]) wakeQueue(name);
+  };
+  const idle = (ms: number, queueName: string) =>
     new Promise<void>((resolve) => {
+      const queue = waiters.get(queueName) ?? new Set<() => void>();
+      waiters.set(queueName, queue);
       const done = () => {
         clearTimeout(timer);
-        waiters.delete(done);
+        queue.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      waiters.add(done);
+      queue.add(done);
     });
   const maxConcurrent = Math.max(1, options.maxConcurrentBatches ?? 5);
   // One poller per queue gathers batches, as Lambda's pollers do, and hands each to an invocation
@@ -93,6 +103,7 @@ export function startQueueConsumers(deps: {
       onError: options.onError,
     };
     const inFlight = new Set<Promise<void>>();
+    const queueName = source.queueUrl.slice(source.queueUrl.lastIndexOf('/') + 1);
     let idleMs = minIdle;
     while (running) {
       if (paused.has(fn.logicalId)) {
@@ -110,7 +121,7 @@ export function startQueueConsumers(deps: {
         if (running) options.onError?.(`polling ${source.queueUrl} failed: ${(err as Error).message}`);
       }
       if (messages.length === 0) {
-        await idle(idleMs);
+        await idle(idleMs, queueName);
         idleMs = Math.min(maxIdle, idleMs * 2);
         continue;
       }
@@ -142,6 +153,7 @@ export function startQueueConsumers(deps: {
 
   return {
     wake,
+    wakeQueue,
     async stop() {
       running = false;
       wake();

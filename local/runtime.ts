@@ -15,6 +15,7 @@ import type { DeployedStack } from './deploy.ts';
 import type { FunctionUrlOptions } from './function-url.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
 import { type ConsumerOptions, startQueueConsumers } from './queue-consumers.ts';
+import { observeSends } from './send-observer.ts';
 import { SIMULATOR_NOTE, simulatorProbe } from './simulator-probe.ts';
 import type { Handler } from './sqs-poller.ts';
 import { type LocalFunction, loadStackModel, type StackModel } from './stack-model.ts';
@@ -155,6 +156,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     stats,
     paused,
   });
+  // A message a handler sends is received at once, as Lambda's long-polling pollers do.
+  const stopObserving = observeSends(consumers.wakeQueue);
 
   const queueIsEmpty = async (queueUrl: string) => {
     const attrs = await sqs.send(
@@ -201,6 +204,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       }
     },
     async stop() {
+      stopObserving();
       await consumers.stop();
       await invokeServer.close();
     },
