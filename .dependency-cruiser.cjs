@@ -39,6 +39,17 @@ module.exports = {
       },
       to: { path: '^lambdas/(audit|registry)/', pathNot: '^lambdas/(audit|registry)/index[.]ts$' },
     },
+    {
+      name: 'revocation-through-index',
+      severity: 'error',
+      comment:
+        "the runtime's other capabilities, its handlers and the CLI reach lambdas/revocation/ through its index.ts, its public face (#17); lambdas/shared/services/deps.ts names the store's type directly (through the index it would be a type cycle: intake takes ServiceDeps), and the bench and tests may measure or test a part",
+      from: {
+        path: '^(lambdas|cli|local|scripts)/',
+        pathNot: ['^lambdas/revocation/', '^lambdas/shared/services/deps[.]ts$'],
+      },
+      to: { path: '^lambdas/revocation/', pathNot: '^lambdas/revocation/index[.]ts$' },
+    },
     ...['broker', 'use-after-revoke', 'canary', 'opt-in', 'workload-roles', 'registration'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',

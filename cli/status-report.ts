@@ -8,7 +8,7 @@
 
 import type { AuditLog } from '../lambdas/audit/index.ts';
 import type { CredentialRegistry } from '../lambdas/registry/index.ts';
-import type { PrincipalMeta, RevocationStore } from '../lambdas/revocation/store.ts';
+import type { PrincipalMeta, RevocationStore } from '../lambdas/revocation/index.ts';
 import type { CredentialKind } from '../lambdas/shared/schemas/credential.ts';
 import type { LastSweep, SweepStateStore } from '../lambdas/sweep/index.ts';
 import type { TrailsRead } from './trail-status.ts';

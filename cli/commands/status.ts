@@ -8,7 +8,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { Command } from 'commander';
 import { AuditLog } from '../../lambdas/audit/index.ts';
 import { CredentialRegistry } from '../../lambdas/registry/index.ts';
-import { RevocationStore } from '../../lambdas/revocation/store.ts';
+import { RevocationStore } from '../../lambdas/revocation/index.ts';
 import { clients } from '../../lambdas/shared/clients.ts';
 import { SweepStateStore } from '../../lambdas/sweep/index.ts';
 import { printJson, printTable } from '../output.ts';

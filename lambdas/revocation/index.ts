@@ -5,7 +5,15 @@
  * - engine.ts: a batch of revocation messages -> each credential kind's revocation, once per principal;
  * - role-sessions/, access-keys/, certificates/: one module per kind of credential;
  * - store.ts: the deny entries per principal (DynamoDB, the source of truth); messages.ts: the queue's schema.
+ * Runtime code elsewhere (handlers, the sweep, use-after-revoke, the CLI) imports from here; tests
+ * and the bench may reach a part directly (.dependency-cruiser.cjs, `revocation-through-index`).
  */
+
+export { UserPolicyWriter } from './access-keys/policy-writer.ts';
+export type { UserRevokerDeps } from './access-keys/revoke.ts';
+export { CertificateRevoker } from './certificates/pca.ts';
+export type { CertificateRevokerDeps } from './certificates/revoke.ts';
+export { denyEntryKeysFor } from './deny-entries.ts';
 export {
   type ApplyOutcome,
   applyRevocations,
@@ -24,3 +32,12 @@ export {
   type WorkloadEnded,
 } from './intake.ts';
 export { type RevocationMessage, RevocationMessageSchema } from './messages.ts';
+export { type DenyPolicyReader, IamDenyPolicyReader } from './role-sessions/policy-reader.ts';
+export { RolePolicyWriter } from './role-sessions/policy-writer.ts';
+export {
+  entryKey,
+  type PrincipalMeta,
+  type PrincipalState,
+  RevocationStore,
+  type StoredDenyEntry,
+} from './store.ts';

@@ -8,13 +8,16 @@
  * Malformed work is audited as rejected and never retried
  * (lambdas/shared/handlers/sqs-batch.ts).
  */
-import { UserPolicyWriter } from '../revocation/access-keys/policy-writer.ts';
-import type { UserRevokerDeps } from '../revocation/access-keys/revoke.ts';
-import { CertificateRevoker } from '../revocation/certificates/pca.ts';
-import type { CertificateRevokerDeps } from '../revocation/certificates/revoke.ts';
-import { applyRevocations, markFailed } from '../revocation/index.ts';
-import { RevocationMessageSchema } from '../revocation/messages.ts';
-import { RolePolicyWriter } from '../revocation/role-sessions/policy-writer.ts';
+
+import type { CertificateRevokerDeps, UserRevokerDeps } from '../revocation/index.ts';
+import {
+  applyRevocations,
+  CertificateRevoker,
+  markFailed,
+  RevocationMessageSchema,
+  RolePolicyWriter,
+  UserPolicyWriter,
+} from '../revocation/index.ts';
 import { buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
 import { lazyClients } from '../shared/clients.ts';
 import { parseBody } from '../shared/handlers/event-trust.ts';

@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { AuditLog } from '../audit/index.ts';
 import { OptInChecker } from '../opt-in/index.ts';
 import { CredentialRegistry } from '../registry/index.ts';
-import { RevocationStore } from '../revocation/store.ts';
+import { RevocationStore } from '../revocation/index.ts';
 import { AccountRoutedRoleResolver, AwsWorkloadRoleResolver } from '../workload-roles/index.ts';
 import { Accounts, type PerAccount, type SpokePurpose } from './adapters/accounts.ts';
 import { clients, iamClient, lazyClients, makeLazyClients } from './clients.ts';

@@ -1,5 +1,5 @@
 import { OPEN_ENDED } from '../registration/index.ts';
-import type { PrincipalState, StoredDenyEntry } from '../revocation/store.ts';
+import type { PrincipalState, StoredDenyEntry } from '../revocation/index.ts';
 import type { KeyUsage } from '../shared/adapters/access-key-usage.ts';
 import { credentialIdFor } from '../shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';

@@ -1,6 +1,4 @@
-import { denyEntryKeysFor } from '../revocation/deny-entries.ts';
-import { roleDenyEntryFor } from '../revocation/intake.ts';
-import { entryKey, type StoredDenyEntry } from '../revocation/store.ts';
+import { denyEntryKeysFor, entryKey, roleDenyEntryFor, type StoredDenyEntry } from '../revocation/index.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';
 import { auditCredential, auditTrigger } from '../shared/services/audit-helpers.ts';
 import { credentialIdOfEntry, entriesMissingFromIam } from './decisions.ts';

@@ -1,4 +1,4 @@
-import { endWorkload, endWorkloads } from '../revocation/intake.ts';
+import { endWorkload, endWorkloads } from '../revocation/index.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
 import type { Workload } from '../shared/domain/workload-id.ts';
 import type { CredentialRecord } from '../shared/schemas/credential.ts';

@@ -1,6 +1,5 @@
-import type { MetricsSink } from '../revocation/index.ts';
-import { RECONCILIATION_SOURCE } from '../revocation/intake.ts';
-import type { DenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
+import type { DenyPolicyReader, MetricsSink } from '../revocation/index.ts';
+import { RECONCILIATION_SOURCE } from '../revocation/index.ts';
 import type { AccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
 import type { ServiceDeps } from '../shared/services/deps.ts';
 import type { Trigger } from '../triggers/envelope.ts';

@@ -1,6 +1,5 @@
-import { sendRevocations } from '../revocation/intake.ts';
-import type { RevocationMessage } from '../revocation/messages.ts';
-import type { PrincipalState, StoredDenyEntry } from '../revocation/store.ts';
+import type { PrincipalState, RevocationMessage, StoredDenyEntry } from '../revocation/index.ts';
+import { sendRevocations } from '../revocation/index.ts';
 import { normalizeWorkloadId, type Workload } from '../shared/domain/workload-id.ts';
 import {
   FINDING_KINDS,

@@ -7,7 +7,7 @@
  * - Lambda Invoke (`sundown sweep`): `{ "dryRun": true | false }`, answered with the report.
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { IamDenyPolicyReader } from '../revocation/role-sessions/policy-reader.ts';
+import { IamDenyPolicyReader } from '../revocation/index.ts';
 import { IamAccessKeyUsage } from '../shared/adapters/access-key-usage.ts';
 import { bindInvocation, buildDeps, iamPerAccount } from '../shared/bootstrap.ts';
 import { clients, once, RETRY } from '../shared/clients.ts';

@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RevocationStore } from '../revocation/store.ts';
+import { RevocationStore } from '../revocation/index.ts';
 import type { RevokedEntry } from './attempts.ts';
 
 export const USE_AFTER_REVOKE_PARTITION_PREFIX = 'use-after-revoke#';

@@ -8,7 +8,7 @@
  */
 
 import { recordRegistrations } from '../registration/index.ts';
-import { endWorkloads } from '../revocation/intake.ts';
+import { endWorkloads } from '../revocation/index.ts';
 import { buildDeps } from '../shared/bootstrap.ts';
 import { classifyRecord } from '../shared/handlers/classify-record.ts';
 import { sqsBatchHandler } from '../shared/handlers/sqs-batch.ts';
