@@ -50,6 +50,14 @@ module.exports = {
       },
       to: { path: '^lambdas/revocation/', pathNot: '^lambdas/revocation/index[.]ts$' },
     },
+    {
+      name: 'sweep-through-index',
+      severity: 'error',
+      comment:
+        'the sweeper handler, the CLI and the rest of the runtime reach lambdas/sweep/ through its index.ts (#17); tests may test a pass directly',
+      from: { path: '^(lambdas|cli|local|scripts|bench)/', pathNot: '^lambdas/sweep/' },
+      to: { path: '^lambdas/sweep/', pathNot: '^lambdas/sweep/index[.]ts$' },
+    },
     ...['broker', 'use-after-revoke', 'canary', 'opt-in', 'workload-roles', 'registration'].map((folder) => ({
       name: `${folder}-through-index`,
       severity: 'error',

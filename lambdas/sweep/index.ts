@@ -25,6 +25,8 @@
  * schedule (it changes nothing in IAM, the registry or the audit trail) but keeps its cursors and
  * last-run summary. The pure decisions are exported for tests; AWS is reached only through ports.
  */
+
+export { AccountRoutedLiveness } from './account-routed-liveness.ts';
 export {
   credentialIdOfEntry,
   deniedInIam,
@@ -47,7 +49,7 @@ export {
   type SweepRequest,
 } from './model.ts';
 export { type LastSweep, type SweepCursors, type SweepState, SweepStateStore } from './sweep-state.ts';
-export type { Liveness, WorkloadLiveness } from './workload-liveness.ts';
+export { AwsWorkloadLiveness, type Liveness, type WorkloadLiveness } from './workload-liveness.ts';
 
 import { randomUUID } from 'node:crypto';
 import { checkPrincipals, checkRevoked, prune } from './drift.ts';

@@ -14,9 +14,14 @@ import { clients, once, RETRY } from '../shared/clients.ts';
 import { partitionOf } from '../shared/domain/iam-arn.ts';
 import { isSqsEvent } from '../shared/handlers/batch-response.ts';
 import { flushMetrics, logger, recordMetric } from '../shared/powertools.ts';
-import { AccountRoutedLiveness } from '../sweep/account-routed-liveness.ts';
-import { type SweepDeps, type SweepReport, SweepStateStore, sweep } from '../sweep/index.ts';
-import { AwsWorkloadLiveness } from '../sweep/workload-liveness.ts';
+import {
+  AccountRoutedLiveness,
+  AwsWorkloadLiveness,
+  type SweepDeps,
+  type SweepReport,
+  SweepStateStore,
+  sweep,
+} from '../sweep/index.ts';
 
 const base = buildDeps('sweeper');
 const home = { account: base.account, partition: partitionOf(base.region) };
