@@ -17,7 +17,8 @@
  * principal it names (queue, role, table) for attribution.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forward } from './forward.ts';
 import { iamErrorXml, isIamWrite, TokenBucket } from './token-bucket.ts';
 
 export interface CallRecord {
@@ -136,33 +137,9 @@ function startProxy(upstream: URL): void {
         log.push({ ...info, seq, t0, t1: Date.now(), status: 400, bytes: refusal.length, throttled: true });
         return;
       }
-      const upstreamReq = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, 'content-length': String(body.length) },
-          agent,
-        },
-        (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          let bytes = 0;
-          upstreamRes.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-          });
-          upstreamRes.pipe(res);
-          upstreamRes.on('end', () => {
-            log.push({ ...info, seq, t0, t1: Date.now(), status: upstreamRes.statusCode ?? 0, bytes });
-          });
-        },
-      );
-      upstreamReq.on('error', (err) => {
-        log.push({ ...info, seq, t0, t1: Date.now(), status: 599, bytes: 0 });
-        if (!res.headersSent) res.writeHead(502);
-        res.end(String(err));
+      forward(upstream, agent, req, body, res, (status, bytes) => {
+        log.push({ ...info, seq, t0, t1: Date.now(), status, bytes });
       });
-      upstreamReq.end(body);
     });
   });
   server.keepAliveTimeout = 60_000;

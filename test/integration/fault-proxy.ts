@@ -10,7 +10,8 @@
  *   dying between two of its durable steps leaves them: the ones before done, the rest not.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type IncomingMessage, request } from 'node:http';
+import { Agent, createServer, type IncomingMessage } from 'node:http';
+import { forward } from '../../bench/forward.ts';
 import { iamErrorXml, isIamWrite, TokenBucket } from '../../bench/token-bucket.ts';
 
 export interface ProxiedCall {
@@ -87,25 +88,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         }
         stats.iamWrites++;
       }
-      const forward = request(
-        {
-          host: up.hostname,
-          port: up.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, 'content-length': String(body.length) },
-          agent,
-        },
-        (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
-        },
-      );
-      forward.on('error', (err) => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end(String(err));
-      });
-      forward.end(body);
+      forward(up, agent, req, body, res);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
