@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 60_000,
+          // Vitest's default is one worker fewer than the cores: one file at a time on 2 cores, and
+          // most of a unit file's time is importing its modules. Two at a time: 125 s instead of ~175 s.
+          maxWorkers: 2,
         },
       },
       {
