@@ -23,7 +23,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Each file runs its own emulator on its own port. A file spends much of its time waiting
           // (on drains, the batching window, CLI processes), so three at a time keep two cores busy:
-          // 367 s against 434 s with two, measured on a fresh clone, 2 cores (2026-12-03).
+          // in fresh-clone CI runs on 2 cores, 394-407 s against 434 s with two (2026-12-03).
           // Runs after the unit project (groupOrder), which uses the cores by itself.
           maxWorkers: 3,
           sequence: { groupOrder: 1 },
