@@ -57,9 +57,10 @@ function serviceOf(req: IncomingMessage): string {
   return 'unknown';
 }
 
-type Described = Omit<CallRecord, 'seq' | 't0' | 't1' | 'status' | 'bytes'>;
+export type Described = Omit<CallRecord, 'seq' | 't0' | 't1' | 'status' | 'bytes'>;
 
-function describe(req: IncomingMessage, body: string): Described {
+/** Which service, operation and principal a call names, and who made it (the tests' fault proxy uses it too). */
+export function describe(req: IncomingMessage, body: string): Described {
   const service = serviceOf(req);
   const ua = `${req.headers['user-agent'] ?? ''} ${req.headers['x-amz-user-agent'] ?? ''}`;
   const caller = ua.includes(NAIVE_USER_AGENT) ? 'naive' : ua.includes(BENCH_USER_AGENT) ? 'bench' : 'app';

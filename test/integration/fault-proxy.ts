@@ -10,8 +10,9 @@
  *   dying between two of its durable steps leaves them: the ones before done, the rest not.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type IncomingMessage } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { forward } from '../../bench/forward.ts';
+import { describe as describeCall } from '../../bench/proxy.ts';
 import { iamErrorXml, isIamWrite, TokenBucket } from '../../bench/token-bucket.ts';
 
 export interface ProxiedCall {
@@ -32,18 +33,6 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-function describeCall(req: IncomingMessage, body: string): ProxiedCall {
-  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '');
-  const target = req.headers['x-amz-target'];
-  const op =
-    typeof target === 'string'
-      ? (target.split('.').pop() ?? target)
-      : (new URLSearchParams(body).get('Action') ??
-        new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ??
-        'unknown');
-  return { service: scope?.[1] ?? 'unknown', op, body };
-}
-
 const iamError = (code: string, message: string) => iamErrorXml(code, message, randomUUID());
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
@@ -58,7 +47,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const call = describeCall(req, body.toString('utf8'));
+      const text = body.toString('utf8');
+      const call: ProxiedCall = { ...describeCall(req, text), body: text };
       const failure = failures.find((f) => f.left > 0 && f.match(call));
       if (failure) {
         failure.left--;
