@@ -85,12 +85,25 @@ delivered event), so they now apply everywhere:
     attribute names from CamelCase to snake_case character by character: ~0.35 ms of every message
     an EventBridge rule or SendMessage delivers. The conversion is pure: memoized by name.
 
+13. EventBridge PutEvents builds the delivered message (a deep copy of a base message, the event's
+    Detail parsed from JSON, two clock reads) once for every rule of the bus, and only then asks
+    the rule whether its pattern matches: on the default bus, with Sundown's rules, ~20 messages
+    built per event put, nearly all thrown away (~0.8 ms of every event of a burst, both systems'
+    alike: the burst is delivered to both). The message is built once per event; each rule whose
+    pattern matches gets a deep copy of its own, as before.
+
+14. Every request looks up the method that serves its action in the list of its response
+    class's methods, which moto makes anew each time with inspect.getmembers (~0.2 ms of every
+    call, whatever the service). A class's methods do not change while the server runs: listed
+    once per class.
+
 None of these changes what any API call returns. Nothing else is patched here.
 """
 
 import functools
 
 import moto_speedups_dynamodb
+import moto_speedups_events
 import moto_speedups_expressions
 import moto_speedups_sqs
 from moto_speedups_patch import replaces
@@ -110,9 +123,17 @@ def _list_moto_modules_once(list_of_moto_modules):  # type: ignore[no-untyped-de
     return lambda: iter(modules)
 
 
+@replaces("moto.core.responses", "method_names_from_class")
+def _list_response_methods_once(method_names_from_class):  # type: ignore[no-untyped-def]
+    listed = functools.lru_cache(maxsize=None)(lambda clazz: tuple(method_names_from_class(clazz)))
+    return lambda clazz: list(listed(clazz))
+
+
 def apply() -> None:
     _memoize_jsonpath_parse()
     _list_moto_modules_once()
+    _list_response_methods_once()
+    moto_speedups_events.apply()
     moto_speedups_dynamodb.apply()
     moto_speedups_sqs.apply()
     moto_speedups_expressions.apply()
