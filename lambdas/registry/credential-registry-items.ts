@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { inChunks } from '../shared/chunks.ts';
 import {
   type CredentialKind,
   type CredentialRecord,
@@ -115,10 +116,8 @@ export async function batchGetItems(
 ): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += MAX_BATCH_GET_KEYS) {
-    let pending: Record<string, unknown>[] = unique
-      .slice(i, i + MAX_BATCH_GET_KEYS)
-      .map((credentialId) => ({ credentialId }));
+  await inChunks(unique, MAX_BATCH_GET_KEYS, async (chunk) => {
+    let pending: Record<string, unknown>[] = chunk.map((credentialId) => ({ credentialId }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > MAX_UNPROCESSED_ATTEMPTS)
         throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
@@ -137,7 +136,7 @@ export async function batchGetItems(
       for (const item of res.Responses?.[tableName] ?? []) found.set(String(item.credentialId), item);
       pending = (res.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
     }
-  }
+  });
   return found;
 }
 

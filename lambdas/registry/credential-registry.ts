@@ -14,6 +14,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../shared/adapters/page-cursor.ts';
+import { inChunks } from '../shared/chunks.ts';
 import {
   type CredentialKind,
   type CredentialRecord,
@@ -257,8 +258,9 @@ export class CredentialRegistry {
     const moved = new Set<string>();
     const ids = new Set(requests.map((r) => r.credentialId));
     if (ids.size !== requests.length) throw new Error('transitionMany: a credential appears twice');
-    for (let i = 0; i < requests.length; i += MAX_TRANSACTION_ITEMS) {
-      let pending = requests.slice(i, i + MAX_TRANSACTION_ITEMS);
+    // Chunks name distinct credentials, so they go side by side (see inChunks).
+    await inChunks(requests, MAX_TRANSACTION_ITEMS, async (chunk) => {
+      let pending = chunk;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > MAX_UNPROCESSED_ATTEMPTS)
           throw new Error(
@@ -291,7 +293,7 @@ export class CredentialRegistry {
           pending = pending.filter((r) => !stale.has(r.credentialId));
         }
       }
-    }
+    });
     return moved;
   }
 }

@@ -262,12 +262,17 @@ export async function endWorkloads(
     }
   }
 
-  await appendAll(deps.audit, audits);
-  // Entries first, then the messages that carry the version covering them.
-  const versions = await deps.store.addEntriesMany(
-    new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
-  );
-  await sendRevocations(deps, revocationMessages({ roles, users, certificates }, versions));
+  // The audit records and the deny entries, side by side (independent: the chain and the store),
+  // both durable before the messages that carry the version covering the entries.
+  const [appended, stored] = await Promise.allSettled([
+    appendAll(deps.audit, audits),
+    deps.store.addEntriesMany(
+      new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
+    ),
+  ]);
+  if (appended.status === 'rejected') throw appended.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  await sendRevocations(deps, revocationMessages({ roles, users, certificates }, stored.value));
 
   for (const [i, first] of duplicateOf) {
     const outcome = outcomeOf(i);

@@ -4,6 +4,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 
+import { inChunks } from '../chunks.ts';
+
 type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
 
 /** BatchWriteItem in chunks of 25, retrying unprocessed items with backoff until all are written. */
@@ -12,8 +14,8 @@ export async function batchWriteAll(
   tableName: string,
   requests: WriteRequests,
 ): Promise<void> {
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending: WriteRequests = requests.slice(i, i + 25);
+  await inChunks(requests, 25, async (chunk) => {
+    let pending: WriteRequests = chunk;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 8)
         throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
@@ -21,5 +23,5 @@ export async function batchWriteAll(
       const res = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = res.UnprocessedItems?.[tableName] ?? [];
     }
-  }
+  });
 }
