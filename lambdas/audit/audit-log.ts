@@ -23,6 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CHUNK_CONCURRENCY } from '../shared/chunks.ts';
 import type { AuditRecord, AuditRecordInput } from '../shared/schemas/audit-record.ts';
 import { AuditChainWriter, type AuditWriteStats } from './audit-append.ts';
 import type { ChainHead } from './audit-chain.ts';
@@ -75,9 +76,11 @@ export interface AuditLogOptions {
    */
   lease?: false | { ttlMs?: number; owner?: string; now?: () => number };
   /**
-   * Publish committed records on the bus without holding up the append that committed them: an
-   * append returns once its records are in the chain (the source of truth), and the caller must
-   * await {@link AuditLog.settle} before its invocation ends (the SQS handler factory does).
+   * Publish committed records on the bus only when the caller settles: an append returns once its
+   * records are in the chain (the source of truth), and the caller must await
+   * {@link AuditLog.settle} before its invocation ends (the SQS handler factory does, after the
+   * batch's work). The notifications then never compete with the revocation work they describe
+   * (for the function's CPU, or the emulator's one request at a time).
    * @default false (each append returns after its records are published)
    */
   deferPublish?: boolean;
@@ -108,8 +111,8 @@ export class AuditLog implements AuditSink {
   private readonly leases: AuditShardLeases | undefined;
   private waiting: Waiting[] = [];
   private draining = false;
-  /** Deferred publications under way. */
-  private publishing: Promise<void>[] = [];
+  /** Committed records whose publication waits for {@link settle} (deferPublish). */
+  private unpublished: AuditRecord[] = [];
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -203,14 +206,18 @@ export class AuditLog implements AuditSink {
 
   private async publish(records: readonly AuditRecord[]): Promise<void> {
     if (!this.publisher || records.length === 0) return;
-    const publication = publishAuditRecords(this.publisher, records);
-    if (this.options.deferPublish) this.publishing.push(publication);
-    else await publication;
+    if (this.options.deferPublish) this.unpublished.push(...records);
+    else await publishAuditRecords(this.publisher, records);
   }
 
-  /** Waits for every deferred publication (publication failures are reported, never thrown). */
+  /**
+   * Publishes every deferred record, a few PutEvents at a time (publication failures are reported,
+   * never thrown).
+   */
   async settle(): Promise<void> {
-    while (this.publishing.length > 0) await Promise.all(this.publishing.splice(0));
+    while (this.publisher && this.unpublished.length > 0) {
+      await publishAuditRecords(this.publisher, this.unpublished.splice(0), CHUNK_CONCURRENCY);
+    }
   }
 
   /** Records in seq order, from `fromSeq` (inclusive). */

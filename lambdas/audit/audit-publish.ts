@@ -4,6 +4,7 @@
  * published is reported, never retried into a duplicate record.
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { inChunks } from '../shared/chunks.ts';
 import { type ClientSource, clientOf, once } from '../shared/clients.ts';
 import { AUDIT_EVENT_SOURCE } from '../shared/contract.ts';
 import type { AuditRecord, AuditRecordType } from '../shared/schemas/audit-record.ts';
@@ -37,37 +38,45 @@ export interface AuditPublisher {
   onError?: (err: unknown) => void;
 }
 
-/** Puts `records` on the bus, 10 per PutEvents; failures go to `onError`, never thrown. */
+/**
+ * Puts `records` on the bus, 10 per PutEvents, `concurrency` calls at a time (one by default);
+ * failures go to `onError`, never thrown.
+ */
 export async function publishAuditRecords(
   publisher: AuditPublisher,
   records: readonly AuditRecord[],
+  concurrency = 1,
 ): Promise<void> {
-  for (let i = 0; i < records.length; i += MAX_EVENTS_PER_PUT) {
-    const chunk = records.slice(i, i + MAX_EVENTS_PER_PUT);
-    try {
-      const [events, { PutEventsCommand }] = await Promise.all([
-        clientOf(publisher.events),
-        eventBridgeSdk(),
-      ]);
-      const res = await events.send(
-        new PutEventsCommand({
-          Entries: chunk.map((record) => ({
-            EventBusName: publisher.busName,
-            Source: AUDIT_EVENT_SOURCE,
-            DetailType: AUDIT_DETAIL_TYPES[record.type],
-            Detail: JSON.stringify(record),
-            Resources: [],
-          })),
-        }),
-      );
-      if ((res.FailedEntryCount ?? 0) > 0) {
-        const failed = res.Entries?.find((e) => e.ErrorCode || e.ErrorMessage);
-        throw new Error(failed?.ErrorMessage ?? `PutEvents failed for ${res.FailedEntryCount} entries`);
+  await inChunks(
+    records,
+    MAX_EVENTS_PER_PUT,
+    async (chunk) => {
+      try {
+        const [events, { PutEventsCommand }] = await Promise.all([
+          clientOf(publisher.events),
+          eventBridgeSdk(),
+        ]);
+        const res = await events.send(
+          new PutEventsCommand({
+            Entries: chunk.map((record) => ({
+              EventBusName: publisher.busName,
+              Source: AUDIT_EVENT_SOURCE,
+              DetailType: AUDIT_DETAIL_TYPES[record.type],
+              Detail: JSON.stringify(record),
+              Resources: [],
+            })),
+          }),
+        );
+        if ((res.FailedEntryCount ?? 0) > 0) {
+          const failed = res.Entries?.find((e) => e.ErrorCode || e.ErrorMessage);
+          throw new Error(failed?.ErrorMessage ?? `PutEvents failed for ${res.FailedEntryCount} entries`);
+        }
+      } catch (err) {
+        // The records are already in the chain (the source of truth); a lost
+        // notification must not turn into a duplicate record through a retry.
+        publisher.onError?.(err);
       }
-    } catch (err) {
-      // The records are already in the chain (the source of truth); a lost
-      // notification must not turn into a duplicate record through a retry.
-      publisher.onError?.(err);
-    }
-  }
+    },
+    concurrency,
+  );
 }

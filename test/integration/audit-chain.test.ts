@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -426,5 +427,57 @@ describe('the account of each record', () => {
       ).Items?.map((item) => fromItem(item)) ?? [];
     expect(stored.map((r) => r.account)).toEqual([home, spoke, spoke, '333333333333']);
     expect(verifyChain(stored)).toMatchObject({ ok: true, count: 4 });
+  });
+});
+
+describe('deferred publication', () => {
+  it('puts nothing on the bus until the caller settles, then every record, a few PutEvents at a time', async () => {
+    // Prepare: real PutEvents to the stack's bus, counted (and their overlap) at the client.
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: sd.target.endpoint, region: sd.target.region }),
+    );
+    const events = new EventBridgeClient({ endpoint: sd.target.endpoint, region: sd.target.region });
+    let puts = 0;
+    let entries = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    events.middlewareStack.add(
+      (next) => async (args) => {
+        puts++;
+        entries += ((args.input as { Entries?: unknown[] }).Entries ?? []).length;
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize' },
+    );
+    const errors: unknown[] = [];
+    const log = new AuditLog(
+      doc,
+      table,
+      'deferred',
+      { events, busName: sd.outputs.EventBusName as string, onError: (err) => errors.push(err) },
+      { deferPublish: true },
+    );
+    const base = { type: 'drift', actor: { type: 'system', name: 't' }, outcome: 'reported' } as const;
+
+    // Act
+    const records = await log.appendMany(
+      Array.from({ length: 45 }, (_, i) => ({ ...base, at: new Date(BASE_MS + i).toISOString() })),
+    );
+    const putsBeforeSettle = puts;
+    await log.settle();
+
+    // Assess: committed first, published only on settle, all 45 in 5 calls, at most 4 at once.
+    expect(records).toHaveLength(45);
+    expect(putsBeforeSettle).toBe(0);
+    expect({ puts, entries, errors }).toEqual({ puts: 5, entries: 45, errors: [] });
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
+    await log.settle();
+    expect(puts).toBe(5);
   });
 });
