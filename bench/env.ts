@@ -138,7 +138,8 @@ export async function startBenchEnvironment(
     await disableEmulatorEventSourceMappings(direct);
     const runtimeErrors: string[] = [];
     const invocations: InvocationSpan[] = [];
-    // Defaults of the local runtime (100 ms idle poll), so the numbers match `sundown local`.
+    // Defaults of the local runtime (idle queues polled at most once a second, woken by what this
+    // process sends or puts), so the numbers match `sundown local`.
     const start = () =>
       startLocalRuntime({
         target,

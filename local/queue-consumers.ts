@@ -22,7 +22,10 @@ export interface ConsumerOptions {
   retryDelaySeconds?: number;
   /** Idle wait after an empty poll, in ms; doubles while a queue stays empty. @default 100 */
   pollIntervalMs?: number;
-  /** Longest idle wait between polls of an empty queue, in ms. @default 400 */
+  /**
+   * Longest idle wait between polls of an empty queue, in ms: how late a message from outside this
+   * process (another process's PutEvents or SendMessage) may be received. @default 1000
+   */
   maxPollIntervalMs?: number;
   /**
    * Batches of one queue handled at once (Lambda starts an SQS event source mapping with five
@@ -58,11 +61,11 @@ export function startQueueConsumers(deps: {
   let running = true;
   // Lambda long-polls its queues, which costs nothing while they are empty. The emulator serves
   // one request at a time, so every empty receive delays a real call: an idle queue is polled
-  // less and less often (up to maxPollIntervalMs); a poller is woken as soon as a handler sends to
-  // its queue (the runtime observes the sends, send-observer.ts), and every poller as soon as any
-  // handler has run, since that handler may have sent to their queues through EventBridge.
+  // less and less often (up to maxPollIntervalMs), and its poller is woken as soon as anything in
+  // this process sends to it or puts an event its rules may deliver (the runtime observes both,
+  // send-observer.ts).
   const minIdle = options.pollIntervalMs ?? 100;
-  const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 400);
+  const maxIdle = Math.max(minIdle, options.maxPollIntervalMs ?? 1000);
   // Idle pollers waiting to be woken, by queue name (a set each, so a waiter whose timer fired is
   // dropped, not kept).
   const waiters = new Map<string, Set<() => void>>();
@@ -144,7 +147,8 @@ export function startQueueConsumers(deps: {
         })
         .finally(() => {
           inFlight.delete(invocation);
-          wake();
+          // Its messages are gone: a FIFO queue's next messages of those groups can be received.
+          wakeQueue(queueName);
         });
       inFlight.add(invocation);
     }

@@ -12,6 +12,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { applyAwsEnv, awsEnvFor, type Target } from './aws-env.ts';
 import type { DeployedStack } from './deploy.ts';
+import { queuesReached } from './event-rules.ts';
 import type { FunctionUrlOptions } from './function-url.ts';
 import { startInvokeServer } from './lambda-invoke-server.ts';
 import { type ConsumerOptions, startQueueConsumers } from './queue-consumers.ts';
@@ -156,8 +157,14 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     stats,
     paused,
   });
-  // A message a handler sends is received at once, as Lambda's long-polling pollers do.
-  const stopObserving = observeSends(consumers.wakeQueue);
+  // A message sent, or an event put, in this process is received at once, as Lambda's
+  // long-polling pollers do.
+  const stopObserving = observeSends({
+    queue: consumers.wakeQueue,
+    events: (entries) => {
+      for (const queueName of queuesReached(model.queueRules, entries)) consumers.wakeQueue(queueName);
+    },
+  });
 
   const queueIsEmpty = async (queueUrl: string) => {
     const attrs = await sqs.send(
@@ -167,9 +174,11 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       }),
     );
     const a = attrs.Attributes ?? {};
-    return (
-      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0
-    );
+    const visible = Number(a.ApproximateNumberOfMessages ?? 0);
+    // Sent from outside this process (a CLI, another tool): its poller may be idle; as a long poll
+    // would, it receives them now.
+    if (visible > 0) consumers.wakeQueue(queueUrl.slice(queueUrl.lastIndexOf('/') + 1));
+    return visible + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) === 0;
   };
 
   const byPrefix = (prefix: string) => {

@@ -1,41 +1,69 @@
 /**
- * Lambda's pollers long-poll their queues, so a message a handler sends is received at once. The
- * emulator serves one request at a time, so the local runtime's pollers poll idle queues rarely
- * (queue-consumers.ts); instead, they are told when one of the runtime's handlers sends to their
- * queue. The handlers' bundles leave the AWS SDK external, so they share this process's
- * `@aws-sdk/client-sqs`: its `send` is wrapped once, and every send of a message is reported by
- * queue name to the runtimes listening. Nothing else about the call changes.
+ * Lambda's pollers long-poll their queues, so a message reaches a handler as soon as it is sent or
+ * delivered. The emulator serves one request at a time, so the local runtime's pollers poll idle
+ * queues rarely (queue-consumers.ts); instead, they are told what this process sends: each message
+ * sent with SQS (by queue name), and each event put on a bus with EventBridge (by bus and source:
+ * the runtime wakes the queues whose rules may deliver it, event-rules.ts). The handlers' bundles
+ * leave the AWS SDK external, so they share this process's `@aws-sdk/client-sqs` and
+ * `@aws-sdk/client-eventbridge` with the demo, the tests and the benchmarks: each `send` is wrapped
+ * once, and only calls that succeeded are reported. Nothing else about the calls changes.
  */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { PutEntry } from './event-rules.ts';
 
-type Listener = (queueName: string) => void;
+export interface SendListener {
+  /** A message was sent to this queue (by name). */
+  queue(queueName: string): void;
+  /** These events were accepted by EventBridge. */
+  events(entries: PutEntry[]): void;
+}
 
-const listeners = new Set<Listener>();
+const listeners = new Set<SendListener>();
 let installed = false;
 
 const SENDS = new Set(['SendMessageCommand', 'SendMessageBatchCommand']);
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  const proto = SQSClient.prototype as unknown as { send: (...args: unknown[]) => Promise<unknown> };
+type Command = { constructor?: { name?: string }; input?: Record<string, unknown> } | undefined;
+
+/** Wraps `send` of a client class: `report` sees each command that succeeded, with its output. */
+function wrapSend(clientClass: { prototype: unknown }, report: (command: Command, output: unknown) => void) {
+  const proto = clientClass.prototype as { send: (...args: unknown[]) => Promise<unknown> };
   const original = proto.send;
-  proto.send = async function send(this: SQSClient, ...args: unknown[]) {
+  proto.send = async function send(this: unknown, ...args: unknown[]) {
     const result = await original.apply(this, args);
-    const command = args[0] as
-      | { constructor?: { name?: string }; input?: { QueueUrl?: unknown } }
-      | undefined;
-    const url = command?.input?.QueueUrl;
-    if (listeners.size > 0 && typeof url === 'string' && SENDS.has(command?.constructor?.name ?? '')) {
-      const name = url.slice(url.lastIndexOf('/') + 1);
-      for (const listener of listeners) listener(name);
-    }
+    if (listeners.size > 0) report(args[0] as Command, result);
     return result;
   };
 }
 
-/** Calls `listener` with the queue's name after each message send that succeeded; returns the stop. */
-export function observeSends(listener: Listener): () => void {
+function install(): void {
+  if (installed) return;
+  installed = true;
+  wrapSend(SQSClient, (command) => {
+    const url = command?.input?.QueueUrl;
+    if (typeof url !== 'string' || !SENDS.has(command?.constructor?.name ?? '')) return;
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    for (const listener of listeners) listener.queue(name);
+  });
+  wrapSend(EventBridgeClient, (command, output) => {
+    if (command?.constructor?.name !== 'PutEventsCommand') return;
+    const given = (command.input?.Entries ?? []) as { EventBusName?: string; Source?: string }[];
+    const answers = ((output as { Entries?: { ErrorCode?: string }[] } | undefined)?.Entries ?? []) as {
+      ErrorCode?: string;
+    }[];
+    const accepted = given.flatMap((entry, i) =>
+      answers[i]?.ErrorCode || !entry.Source
+        ? []
+        : [{ source: entry.Source, ...(entry.EventBusName ? { bus: entry.EventBusName } : {}) }],
+    );
+    if (accepted.length === 0) return;
+    for (const listener of listeners) listener.events(accepted);
+  });
+}
+
+/** Tells `listener` of every send that succeeded, until the returned stop is called. */
+export function observeSends(listener: SendListener): () => void {
   install();
   listeners.add(listener);
   return () => {

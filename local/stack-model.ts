@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import type { Target } from './aws-env.ts';
 import type { CfnTemplate } from './deploy.ts';
+import { busName, type QueueRule } from './event-rules.ts';
 
 export interface LocalFunction {
   logicalId: string;
@@ -36,6 +37,8 @@ export interface LocalEventSource {
 export interface StackModel {
   functions: LocalFunction[];
   eventSources: LocalEventSource[];
+  /** EventBridge rules (with an event pattern) that deliver to the stack's queues. */
+  queueRules: QueueRule[];
   physicalIds: Record<string, string>;
 }
 
@@ -163,5 +166,29 @@ export async function loadStackModel(
       fifo: queue.Properties?.FifoQueue === true,
     });
   }
-  return { functions, eventSources, physicalIds };
+  return { functions, eventSources, queueRules: queueRulesOf(template, resolve), physicalIds };
+}
+
+/** The stack's event rules with a pattern and an SQS queue of the stack as a target. */
+function queueRulesOf(template: CfnTemplate, resolve: (value: unknown) => string): QueueRule[] {
+  const rules: QueueRule[] = [];
+  for (const resource of Object.values(template.Resources)) {
+    const props = resource.Properties ?? {};
+    if (resource.Type !== 'AWS::Events::Rule' || !props.EventPattern) continue; // schedules match no event
+    const pattern = props.EventPattern as { source?: unknown };
+    const bus = props.EventBusName === undefined ? 'default' : busName(resolve(props.EventBusName));
+    for (const target of (props.Targets as { Arn?: unknown }[] | undefined) ?? []) {
+      const queueLogicalId = (target.Arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+        'Fn::GetAtt'
+      ]?.[0];
+      if (!queueLogicalId || template.Resources[queueLogicalId]?.Type !== 'AWS::SQS::Queue') continue;
+      const queueUrl = resolve({ Ref: queueLogicalId });
+      rules.push({
+        queueName: queueUrl.slice(queueUrl.lastIndexOf('/') + 1),
+        bus,
+        ...(Array.isArray(pattern.source) ? { source: pattern.source } : {}),
+      });
+    }
+  }
+  return rules;
 }

@@ -1,7 +1,9 @@
 /**
  * The local runtime's stand-in for Lambda's long polling (local/send-observer.ts): a message a
- * handler sends through the SDK is reported by queue name, so that queue's poller wakes at once.
+ * handler sends through the SDK is reported by queue name, and an event it puts by bus and source,
+ * so the pollers of the queues it may reach (local/event-rules.ts) wake at once.
  */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GetQueueAttributesCommand,
   SendMessageBatchCommand,
@@ -9,6 +11,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { busName, type QueueRule, queuesReached, sourceMayMatch } from '../../local/event-rules.ts';
 import { observeSends } from '../../local/send-observer.ts';
 
 /** An SQS client that answers every call itself (or fails it), without a network. */
@@ -27,11 +30,35 @@ function clientAnswering(fail = false): SQSClient {
   return client;
 }
 
+/** An EventBridge client whose PutEvents accepts every entry but those with Source `refused`. */
+function eventsAnswering(): EventBridgeClient {
+  const client = new EventBridgeClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
+  client.middlewareStack.add(
+    () => async (args) => {
+      const entries = (args.input as { Entries?: { Source?: string }[] }).Entries ?? [];
+      return {
+        output: {
+          $metadata: {},
+          Entries: entries.map((e) =>
+            e.Source === 'refused' ? { ErrorCode: 'InvalidArgument' } : { EventId: 'x' },
+          ),
+        },
+        response: {},
+      };
+    },
+    { step: 'initialize', name: 'answerLocally' },
+  );
+  return client;
+}
+
 describe('observeSends', () => {
   it('reports each message send that succeeded, by queue name, until stopped', async () => {
     // Prepare
     const seen: string[] = [];
-    const stop = observeSends((queue) => seen.push(queue));
+    const stop = observeSends({ queue: (queue) => seen.push(queue), events: () => undefined });
     const ok = clientAnswering();
     const failing = clientAnswering(true);
     const url = (name: string) => `http://127.0.0.1:5000/123456789012/${name}`;
@@ -50,5 +77,69 @@ describe('observeSends', () => {
 
     // Assess
     expect(seen).toEqual(['Revocations.fifo', 'Events']);
+  });
+});
+
+describe('observeSends, events', () => {
+  it('reports the entries EventBridge accepted, with their bus and source', async () => {
+    // Prepare
+    const seen: unknown[] = [];
+    const stop = observeSends({ queue: () => undefined, events: (entries) => seen.push(entries) });
+    const events = eventsAnswering();
+    const entry = (Source: string, EventBusName?: string) => ({
+      Source,
+      DetailType: 'd',
+      Detail: '{}',
+      EventBusName,
+    });
+
+    // Act
+    await events.send(
+      new PutEventsCommand({ Entries: [entry('aws.ec2'), entry('refused'), entry('sundown', 'SundownBus')] }),
+    );
+    await events.send(new PutEventsCommand({ Entries: [entry('refused')] }));
+    stop();
+    await events.send(new PutEventsCommand({ Entries: [entry('aws.ec2')] }));
+
+    // Assess
+    expect(seen).toEqual([[{ source: 'aws.ec2' }, { source: 'sundown', bus: 'SundownBus' }]]);
+  });
+});
+
+describe('which queues an event may reach', () => {
+  const rules: QueueRule[] = [
+    { queueName: 'ServiceEvents', bus: 'default', source: ['aws.ec2', 'aws.ecs'] },
+    { queueName: 'UseAfterRevoke', bus: 'default', source: [{ prefix: 'aws.' }] },
+    { queueName: 'BusEvents', bus: 'SundownBus', source: [{ 'anything-but': ['sundown.audit'] }] },
+    { queueName: 'Everything', bus: 'Other' },
+  ];
+
+  it('reads a pattern source list of names, prefixes and anything-but, and wakes when unsure', () => {
+    expect(sourceMayMatch(['aws.ec2'], 'aws.ec2')).toBe(true);
+    expect(sourceMayMatch(['aws.ec2'], 'aws.ecs')).toBe(false);
+    expect(sourceMayMatch([{ prefix: 'aws.' }], 'aws.batch')).toBe(true);
+    expect(sourceMayMatch([{ prefix: 'aws.' }], 'sundown')).toBe(false);
+    expect(sourceMayMatch([{ 'anything-but': ['sundown.audit'] }], 'sundown.audit')).toBe(false);
+    expect(sourceMayMatch([{ 'anything-but': 'sundown.audit' }], 'sundown')).toBe(true);
+    expect(sourceMayMatch([{ 'anything-but': { prefix: 'x' } }], 'x.y')).toBe(true);
+    expect(sourceMayMatch([{ wildcard: 'aws.*' }], 'anything')).toBe(true);
+    expect(sourceMayMatch(undefined, 'anything')).toBe(true);
+  });
+
+  it('matches the bus by name or ARN, and the default bus when none is named', () => {
+    expect(busName(undefined)).toBe('default');
+    expect(busName('arn:aws:events:us-east-1:123456789012:event-bus/SundownBus')).toBe('SundownBus');
+    expect([...queuesReached(rules, [{ source: 'aws.ec2' }])].sort()).toEqual([
+      'ServiceEvents',
+      'UseAfterRevoke',
+    ]);
+    expect([...queuesReached(rules, [{ source: 'sundown.audit', bus: 'SundownBus' }])]).toEqual([]);
+    expect([
+      ...queuesReached(rules, [
+        { source: 'sundown', bus: 'arn:aws:events:us-east-1:1:event-bus/SundownBus' },
+      ]),
+    ]).toEqual(['BusEvents']);
+    expect([...queuesReached(rules, [{ source: 'any', bus: 'Other' }])]).toEqual(['Everything']);
+    expect([...queuesReached(rules, [{ source: 'sundown', bus: 'Nobody' }])]).toEqual([]);
   });
 });
