@@ -7,42 +7,20 @@ fast moto answers, never what it answers.
 """
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "local"))
+from equivalence import choose_side, run
 
-if sys.argv[1:] == ["patched"]:
-    import moto_speedups
-
-    moto_speedups.apply()
-elif sys.argv[1:] != ["raw"]:
-    sys.exit("usage: moto_speedups_equivalence.py raw|patched")
+choose_side("moto_speedups_equivalence.py")
 
 import boto3  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 S = lambda v: {"S": v}  # noqa: E731
 N = lambda v: {"N": str(v)}  # noqa: E731
 
 
-def run(name, call):  # type: ignore[no-untyped-def]
-    try:
-        result = call()
-        result.pop("ResponseMetadata", None)
-        out = {"ok": result}
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        out = {
-            "error": error.get("Code"),
-            "message": error.get("Message"),
-            "item": err.response.get("Item"),
-            "reasons": err.response.get("CancellationReasons"),
-        }
-    except Exception as err:  # moto itself failing (a 500 from the server) counts as an answer too
-        out = {"raised": type(err).__name__, "message": str(err)}
-    print(json.dumps({"case": name, **out}, sort_keys=True, default=str))
+def case(name, call):  # type: ignore[no-untyped-def]
+    return run(name, call, error_fields=lambda response: {"item": response.get("Item"), "reasons": response.get("CancellationReasons")})
 
 
 with mock_aws():
@@ -87,31 +65,31 @@ with mock_aws():
 
     transition = "attribute_exists(id) AND #status IN (:from0)"
     names = {"#status": "status", "#at": "at"}
-    run("set, condition holds", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoking"), ":from0": S("active"), ":at": S("t1")}, transition, ReturnValues="ALL_NEW"))
-    run("same condition, other value", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoked"), ":from0": S("revoking"), ":at": S("t2")}, transition, ReturnValues="UPDATED_OLD"))
-    run("same condition, now false", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoked"), ":from0": S("revoking"), ":at": S("t3")}, transition))
-    run("false, ALL_OLD", update("c0", "SET #status = :to", {"#status": "status"}, {":to": S("x"), ":from0": S("active")}, "#status IN (:from0)", ReturnValuesOnConditionCheckFailure="ALL_OLD"))
-    run("condition names a missing value", update("c1", "SET #status = :to", {"#status": "status"}, {":to": S("x")}, "#status = :nope"))
-    run("set a key attribute", update("c1", "SET #id = :v", {"#id": "id"}, {":v": S("other")}))
-    run("set an index key, wrong type", update("c1", "SET #w = :v", {"#w": "workloadId"}, {":v": N(1)}))
-    run("set an index key", update("c1", "SET #w = :v", {"#w": "workloadId"}, {":v": S("w9")}, ReturnValues="ALL_NEW"))
-    run("missing value placeholder", update("c1", "SET #status = :gone", {"#status": "status"}, {":to": S("x")}))
-    run("unused name", update("c1", "SET #status = :to", {"#status": "status", "#x": "x"}, {":to": S("x")}))
-    run("unused value", update("c1", "SET #status = :to", {"#status": "status"}, {":to": S("x"), ":y": S("y")}))
-    run("same attribute twice", update("c1", "SET #a = :a, #b = :b", {"#a": "n", "#b": "n"}, {":a": S("1"), ":b": S("2")}))
-    run("reserved word without a name", update("c1", "SET status = :to", None, {":to": S("x")}))
-    run("bare names", update("c1", "SET headSeq = :n, headHash = :h", None, {":n": N(3), ":h": S("abc")}, ReturnValues="ALL_NEW"))
-    run("bare key name", update("c1", "SET id = :n", None, {":n": S("c7")}))
-    run("bare and placeholder, same attribute", update("c1", "SET headSeq = :n, #h = :h", {"#h": "headSeq"}, {":n": N(3), ":h": N(4)}))
-    run("syntax error", update("c1", "SET #status = = :to", {"#status": "status"}, {":to": S("x")}))
-    run("new item", update("c9", "SET #status = :to", {"#status": "status"}, {":to": S("new")}, ReturnValues="ALL_NEW"))
-    run("new item, condition", update("c8", "SET #status = :to", {"#status": "status"}, {":to": S("new")}, "attribute_exists(id)"))
-    run("if_not_exists", update("c2", "SET #n = if_not_exists(#n, :z)", {"#n": "n"}, {":z": N(0)}, ReturnValues="ALL_NEW"))
-    run("remove", update("c2", "REMOVE #n", {"#n": "n"}, None, ReturnValues="ALL_NEW"))
-    run("map and list values", update("c2", "SET #m = :m, #l = :l", {"#m": "m", "#l": "l"}, {":m": {"M": {"a": N(1)}}, ":l": {"L": [S("x")]}}, ReturnValues="ALL_NEW"))
-    run("lowercase set", update("c2", "set #s = :s", {"#s": "status"}, {":s": S("lower")}, ReturnValues="ALL_NEW"))
-    run("too large", update("c3", "SET #big = :big", {"#big": "big"}, {":big": S("x" * 410_000)}))
-    run("get after", lambda: c.get_item(TableName="reg", Key={"id": S("c3")}))
+    case("set, condition holds", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoking"), ":from0": S("active"), ":at": S("t1")}, transition, ReturnValues="ALL_NEW"))
+    case("same condition, other value", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoked"), ":from0": S("revoking"), ":at": S("t2")}, transition, ReturnValues="UPDATED_OLD"))
+    case("same condition, now false", update("c0", "SET #status = :to, #at = :at", names, {":to": S("revoked"), ":from0": S("revoking"), ":at": S("t3")}, transition))
+    case("false, ALL_OLD", update("c0", "SET #status = :to", {"#status": "status"}, {":to": S("x"), ":from0": S("active")}, "#status IN (:from0)", ReturnValuesOnConditionCheckFailure="ALL_OLD"))
+    case("condition names a missing value", update("c1", "SET #status = :to", {"#status": "status"}, {":to": S("x")}, "#status = :nope"))
+    case("set a key attribute", update("c1", "SET #id = :v", {"#id": "id"}, {":v": S("other")}))
+    case("set an index key, wrong type", update("c1", "SET #w = :v", {"#w": "workloadId"}, {":v": N(1)}))
+    case("set an index key", update("c1", "SET #w = :v", {"#w": "workloadId"}, {":v": S("w9")}, ReturnValues="ALL_NEW"))
+    case("missing value placeholder", update("c1", "SET #status = :gone", {"#status": "status"}, {":to": S("x")}))
+    case("unused name", update("c1", "SET #status = :to", {"#status": "status", "#x": "x"}, {":to": S("x")}))
+    case("unused value", update("c1", "SET #status = :to", {"#status": "status"}, {":to": S("x"), ":y": S("y")}))
+    case("same attribute twice", update("c1", "SET #a = :a, #b = :b", {"#a": "n", "#b": "n"}, {":a": S("1"), ":b": S("2")}))
+    case("reserved word without a name", update("c1", "SET status = :to", None, {":to": S("x")}))
+    case("bare names", update("c1", "SET headSeq = :n, headHash = :h", None, {":n": N(3), ":h": S("abc")}, ReturnValues="ALL_NEW"))
+    case("bare key name", update("c1", "SET id = :n", None, {":n": S("c7")}))
+    case("bare and placeholder, same attribute", update("c1", "SET headSeq = :n, #h = :h", {"#h": "headSeq"}, {":n": N(3), ":h": N(4)}))
+    case("syntax error", update("c1", "SET #status = = :to", {"#status": "status"}, {":to": S("x")}))
+    case("new item", update("c9", "SET #status = :to", {"#status": "status"}, {":to": S("new")}, ReturnValues="ALL_NEW"))
+    case("new item, condition", update("c8", "SET #status = :to", {"#status": "status"}, {":to": S("new")}, "attribute_exists(id)"))
+    case("if_not_exists", update("c2", "SET #n = if_not_exists(#n, :z)", {"#n": "n"}, {":z": N(0)}, ReturnValues="ALL_NEW"))
+    case("remove", update("c2", "REMOVE #n", {"#n": "n"}, None, ReturnValues="ALL_NEW"))
+    case("map and list values", update("c2", "SET #m = :m, #l = :l", {"#m": "m", "#l": "l"}, {":m": {"M": {"a": N(1)}}, ":l": {"L": [S("x")]}}, ReturnValues="ALL_NEW"))
+    case("lowercase set", update("c2", "set #s = :s", {"#s": "status"}, {":s": S("lower")}, ReturnValues="ALL_NEW"))
+    case("too large", update("c3", "SET #big = :big", {"#big": "big"}, {":big": S("x" * 410_000)}))
+    case("get after", lambda: c.get_item(TableName="reg", Key={"id": S("c3")}))
 
     def tx(items):  # type: ignore[no-untyped-def]
         return lambda: c.transact_write_items(TransactItems=items)
@@ -128,33 +106,33 @@ with mock_aws():
             }
         }
 
-    run("transaction, all hold", tx([tx_update("c4", "revoking", "active"), tx_update("c5", "revoking", "active")]))
-    run("transaction, one fails", tx([tx_update("c4", "revoked", "revoking"), tx_update("c5", "revoked", "active")]))
-    run("transaction rolled back", lambda: c.get_item(TableName="reg", Key={"id": S("c4")}))
+    case("transaction, all hold", tx([tx_update("c4", "revoking", "active"), tx_update("c5", "revoking", "active")]))
+    case("transaction, one fails", tx([tx_update("c4", "revoked", "revoking"), tx_update("c5", "revoked", "active")]))
+    case("transaction rolled back", lambda: c.get_item(TableName="reg", Key={"id": S("c4")}))
     put = lambda seq: {"Put": {"TableName": "chain", "Item": {"chainId": S("a"), "seq": N(seq)}, "ConditionExpression": "attribute_not_exists(seq)"}}  # noqa: E731
-    run("append", tx([put(1), put(2)]))
-    run("append again", tx([put(3), put(2)]))
-    run("put, condition", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(1)}, ConditionExpression="attribute_not_exists(seq)"))
+    case("append", tx([put(1), put(2)]))
+    case("append again", tx([put(3), put(2)]))
+    case("put, condition", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(1)}, ConditionExpression="attribute_not_exists(seq)"))
 
     wide = {"chainId": S("a"), "seq": N(10), **{f"a{i:03d}": S("x" * 1000) for i in range(400)}}
-    run("put, 400 attributes under the limit", lambda: c.put_item(TableName="chain", Item=wide))
-    run("get, 400 attributes", lambda: c.get_item(TableName="chain", Key={"chainId": S("a"), "seq": N(10)}))
+    case("put, 400 attributes under the limit", lambda: c.put_item(TableName="chain", Item=wide))
+    case("get, 400 attributes", lambda: c.get_item(TableName="chain", Key={"chainId": S("a"), "seq": N(10)}))
     wider = {**wide, "seq": N(11), **{f"b{i:03d}": S("y" * 1000) for i in range(10)}}
-    run("put, over the limit", lambda: c.put_item(TableName="chain", Item=wider))
-    run("put in a transaction, over the limit", tx([{"Put": {"TableName": "chain", "Item": {**wider, "seq": N(12)}}}]))
-    run("nested map sizes", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(13), "m": {"M": {"k": {"L": [S("z" * 200_000), N(1)]}, "s": {"SS": ["q" * 204_000]}}}}))
-    run("nested map sizes, over", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(14), "m": {"M": {"k": {"L": [S("z" * 201_000), N(1)]}, "s": {"SS": ["q" * 204_000]}}}}))
+    case("put, over the limit", lambda: c.put_item(TableName="chain", Item=wider))
+    case("put in a transaction, over the limit", tx([{"Put": {"TableName": "chain", "Item": {**wider, "seq": N(12)}}}]))
+    case("nested map sizes", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(13), "m": {"M": {"k": {"L": [S("z" * 200_000), N(1)]}, "s": {"SS": ["q" * 204_000]}}}}))
+    case("nested map sizes, over", lambda: c.put_item(TableName="chain", Item={"chainId": S("a"), "seq": N(14), "m": {"M": {"k": {"L": [S("z" * 201_000), N(1)]}, "s": {"SS": ["q" * 204_000]}}}}))
 
     for seq in range(20, 30):
         c.put_item(TableName="chain", Item={"chainId": S("b"), "seq": N(seq), "v": S(f"v{seq}")})
     chain_query = lambda **kw: lambda: c.query(TableName="chain", **kw)  # noqa: E731
-    run("query one partition", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("b")}))
-    run("query, range, backwards, limit", chain_query(KeyConditionExpression="chainId = :c AND seq >= :s", ExpressionAttributeValues={":c": S("b"), ":s": N(23)}, ScanIndexForward=False, Limit=3))
-    run("query, next page", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("b")}, Limit=4, ExclusiveStartKey={"chainId": S("b"), "seq": N(23)}))
-    run("query, filter and projection", chain_query(KeyConditionExpression="chainId = :c", FilterExpression="v <> :v", ProjectionExpression="seq", ExpressionAttributeValues={":c": S("b"), ":v": S("v25")}))
-    run("query, empty partition", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("none")}))
-    run("query, hash-only table", lambda: c.query(TableName="reg", KeyConditionExpression="id = :i", ExpressionAttributeValues={":i": S("c4")}))
-    run("query, hash-only table, missing", lambda: c.query(TableName="reg", KeyConditionExpression="id = :i", ExpressionAttributeValues={":i": S("zz")}))
+    case("query one partition", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("b")}))
+    case("query, range, backwards, limit", chain_query(KeyConditionExpression="chainId = :c AND seq >= :s", ExpressionAttributeValues={":c": S("b"), ":s": N(23)}, ScanIndexForward=False, Limit=3))
+    case("query, next page", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("b")}, Limit=4, ExclusiveStartKey={"chainId": S("b"), "seq": N(23)}))
+    case("query, filter and projection", chain_query(KeyConditionExpression="chainId = :c", FilterExpression="v <> :v", ProjectionExpression="seq", ExpressionAttributeValues={":c": S("b"), ":v": S("v25")}))
+    case("query, empty partition", chain_query(KeyConditionExpression="chainId = :c", ExpressionAttributeValues={":c": S("none")}))
+    case("query, hash-only table", lambda: c.query(TableName="reg", KeyConditionExpression="id = :i", ExpressionAttributeValues={":i": S("c4")}))
+    case("query, hash-only table, missing", lambda: c.query(TableName="reg", KeyConditionExpression="id = :i", ExpressionAttributeValues={":i": S("zz")}))
 
     def query(value):  # type: ignore[no-untyped-def]
         return lambda: c.query(
@@ -166,9 +144,6 @@ with mock_aws():
             ExpressionAttributeValues={":w": S("w0"), ":s": S(value)},
         )
 
-    run("filter, active", query("active"))
-    run("filter, revoking", query("revoking"))
-    run("scan", lambda: c.scan(TableName="reg", FilterExpression="#status <> :s", ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues={":s": S("active")}))
-
-if sys.argv[1:] == ["patched"]:
-    print(json.dumps(moto_speedups.STATS), file=sys.stderr)
+    case("filter, active", query("active"))
+    case("filter, revoking", query("revoking"))
+    case("scan", lambda: c.scan(TableName="reg", FilterExpression="#status <> :s", ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues={":s": S("active")}))

@@ -7,20 +7,12 @@ which it was first seen and each time as its type; everything else is printed as
 """
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "local"))
+from equivalence import choose_side, run
 
-if sys.argv[1:] == ["patched"]:
-    import moto_speedups
-
-    moto_speedups.apply()
-elif sys.argv[1:] != ["raw"]:
-    sys.exit("usage: moto_speedups_events_equivalence.py raw|patched")
+choose_side("moto_speedups_events_equivalence.py")
 
 import boto3  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 ids: dict = {}
@@ -42,15 +34,8 @@ def normalize(value, key=""):  # type: ignore[no-untyped-def]
     return value
 
 
-def run(name, call):  # type: ignore[no-untyped-def]
-    try:
-        result = call()
-        result.pop("ResponseMetadata", None)
-        out = {"ok": normalize(result)}
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        out = {"error": error.get("Code"), "message": error.get("Message")}
-    print(json.dumps({"case": name, **out}, sort_keys=True, default=str))
+def case(name, call):  # type: ignore[no-untyped-def]
+    return run(name, call, normalize)
 
 
 with mock_aws():
@@ -83,12 +68,12 @@ with mock_aws():
         return {"Source": source, "DetailType": detail_type, "Detail": detail if isinstance(detail, str) else json.dumps(detail), **extra}
 
     ec2 = "EC2 Instance State-change Notification"
-    run("ten EC2 ends, some matching", lambda: events.put_events(Entries=[entry("aws.ec2", ec2, {"instance-id": f"i-{i:017x}", "state": ["terminated", "running", "stopped"][i % 3]}, Resources=[f"arn:aws:ec2:us-east-1:123456789012:instance/i-{i:017x}"]) for i in range(10)]))
-    run("Sundown's own events, default and custom bus", lambda: events.put_events(Entries=[entry("sundown.audit", "Sundown Audit Record", {"seq": 1, "nested": {"list": [1, {"a": None}]}}), entry("sundown", "Workload Ended", {"workload": {"id": "w-1"}}, EventBusName="custom"), entry("sundown", "Workload Ended", {"workload": {"id": "w-2"}}, Time="2026-12-03T08:00:00Z")]))
-    run("invalid entries beside a valid one", lambda: events.put_events(Entries=[{"Source": "", "DetailType": "x", "Detail": "{}"}, {"Source": "s", "DetailType": "", "Detail": "{}"}, {"Source": "s", "DetailType": "x", "Detail": ""}, entry("sundown.x", "x", "{not json"), entry("sundown.x", "list detail", "[1, 2]"), entry("sundown.x", "ok", {"instance-id": "i-1", "state": "gone"})]))
-    run("eleven entries", lambda: events.put_events(Entries=[entry("aws.ec2", ec2, {"state": "terminated"})] * 11))
-    run("unknown bus", lambda: events.put_events(Entries=[entry("sundown", "Workload Ended", {}, EventBusName="nope")]))
-    run("a bus without rules", lambda: (events.create_event_bus(Name="empty"), events.put_events(Entries=[entry("s", "x", {}, EventBusName="empty")]))[1])
+    case("ten EC2 ends, some matching", lambda: events.put_events(Entries=[entry("aws.ec2", ec2, {"instance-id": f"i-{i:017x}", "state": ["terminated", "running", "stopped"][i % 3]}, Resources=[f"arn:aws:ec2:us-east-1:123456789012:instance/i-{i:017x}"]) for i in range(10)]))
+    case("Sundown's own events, default and custom bus", lambda: events.put_events(Entries=[entry("sundown.audit", "Sundown Audit Record", {"seq": 1, "nested": {"list": [1, {"a": None}]}}), entry("sundown", "Workload Ended", {"workload": {"id": "w-1"}}, EventBusName="custom"), entry("sundown", "Workload Ended", {"workload": {"id": "w-2"}}, Time="2026-12-03T08:00:00Z")]))
+    case("invalid entries beside a valid one", lambda: events.put_events(Entries=[{"Source": "", "DetailType": "x", "Detail": "{}"}, {"Source": "s", "DetailType": "", "Detail": "{}"}, {"Source": "s", "DetailType": "x", "Detail": ""}, entry("sundown.x", "x", "{not json"), entry("sundown.x", "list detail", "[1, 2]"), entry("sundown.x", "ok", {"instance-id": "i-1", "state": "gone"})]))
+    case("eleven entries", lambda: events.put_events(Entries=[entry("aws.ec2", ec2, {"state": "terminated"})] * 11))
+    case("unknown bus", lambda: events.put_events(Entries=[entry("sundown", "Workload Ended", {}, EventBusName="nope")]))
+    case("a bus without rules", lambda: (events.create_event_bus(Name="empty"), events.put_events(Entries=[entry("s", "x", {}, EventBusName="empty")]))[1])
     for name, (url, _arn) in sorted(queues.items()):
         def received(url=url):  # type: ignore[no-untyped-def]
             messages = []
@@ -98,7 +83,4 @@ with mock_aws():
                     return {"bodies": sorted(json.dumps(normalize(json.loads(m["Body"])), sort_keys=True) for m in messages)}
                 messages.extend(got)
 
-        run(f"delivered to {name}", received)
-
-if sys.argv[1:] == ["patched"]:
-    print(json.dumps(moto_speedups.STATS), file=sys.stderr)
+        case(f"delivered to {name}", received)

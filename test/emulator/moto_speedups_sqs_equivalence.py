@@ -6,20 +6,12 @@ order in which it was first seen; everything else is printed as moto returned it
 """
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "local"))
+from equivalence import choose_side, run
 
-if sys.argv[1:] == ["patched"]:
-    import moto_speedups
-
-    moto_speedups.apply()
-elif sys.argv[1:] != ["raw"]:
-    sys.exit("usage: moto_speedups_sqs_equivalence.py raw|patched")
+choose_side("moto_speedups_sqs_equivalence.py")
 
 import boto3  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 handles: dict = {}
@@ -42,16 +34,8 @@ def normalize(value):  # type: ignore[no-untyped-def]
     return value
 
 
-def run(name, call):  # type: ignore[no-untyped-def]
-    try:
-        result = call()
-        result.pop("ResponseMetadata", None)
-        out = {"ok": normalize(result)}
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        out = {"error": error.get("Code"), "message": normalize(error.get("Message"))}
-    print(json.dumps({"case": name, **out}, sort_keys=True, default=str))
-    return result if "ok" in out else {}
+def case(name, call):  # type: ignore[no-untyped-def]
+    return run(name, call, normalize)
 
 
 def ignore_times(attributes):  # type: ignore[no-untyped-def]
@@ -85,25 +69,22 @@ with mock_aws():
         def counts():  # type: ignore[no-untyped-def]
             return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
 
-        first = run(f"{kind}: receive 10", receive(10))["Messages"]
+        first = case(f"{kind}: receive 10", receive(10))["Messages"]
         h = [m["ReceiptHandle"] for m in first]
-        run(f"{kind}: delete 3, one unknown handle", delete([h[0], "not-a-handle", h[1], h[2]]))
-        run(f"{kind}: delete a handle already deleted, and one more", delete([h[0], h[3]]))
-        run(f"{kind}: counts after deletes", counts)
-        run(f"{kind}: make 2 visible again", lambda: sqs.change_message_visibility_batch(QueueUrl=url, Entries=[{"Id": "a", "ReceiptHandle": h[4], "VisibilityTimeout": 0}, {"Id": "b", "ReceiptHandle": h[5], "VisibilityTimeout": 0}]))
-        again = run(f"{kind}: receive again", receive(10)).get("Messages", [])
+        case(f"{kind}: delete 3, one unknown handle", delete([h[0], "not-a-handle", h[1], h[2]]))
+        case(f"{kind}: delete a handle already deleted, and one more", delete([h[0], h[3]]))
+        case(f"{kind}: counts after deletes", counts)
+        case(f"{kind}: make 2 visible again", lambda: sqs.change_message_visibility_batch(QueueUrl=url, Entries=[{"Id": "a", "ReceiptHandle": h[4], "VisibilityTimeout": 0}, {"Id": "b", "ReceiptHandle": h[5], "VisibilityTimeout": 0}]))
+        again = case(f"{kind}: receive again", receive(10)).get("Messages", [])
         renewed = [m["ReceiptHandle"] for m in again if m["Body"] in {first[4]["Body"], first[5]["Body"]}]
-        run(f"{kind}: delete by an old handle and the same message's new one", delete([h[4], *renewed[:1]]))
-        run(f"{kind}: delete the rest, old handles and new", delete([*h[5:], *renewed[1:]]))
-        run(f"{kind}: delete everything received again", delete([m["ReceiptHandle"] for m in again if m["ReceiptHandle"] not in renewed]))
-        run(f"{kind}: counts after second deletes", counts)
-        run(f"{kind}: duplicate handle in one batch", delete([h[9], h[9]]))
-        run(f"{kind}: receive the rest", receive(10))
-        run(f"{kind}: counts at the end", counts)
+        case(f"{kind}: delete by an old handle and the same message's new one", delete([h[4], *renewed[:1]]))
+        case(f"{kind}: delete the rest, old handles and new", delete([*h[5:], *renewed[1:]]))
+        case(f"{kind}: delete everything received again", delete([m["ReceiptHandle"] for m in again if m["ReceiptHandle"] not in renewed]))
+        case(f"{kind}: counts after second deletes", counts)
+        case(f"{kind}: duplicate handle in one batch", delete([h[9], h[9]]))
+        case(f"{kind}: receive the rest", receive(10))
+        case(f"{kind}: counts at the end", counts)
         resend = {"MessageBody": "m0", **({"MessageGroupId": "g0"} if fifo else {})}
-        run(f"{kind}: send a body sent before", lambda: sqs.send_message(QueueUrl=url, **resend))
-        run(f"{kind}: every attribute", lambda: {"Attributes": ignore_times(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])})
-    run("unknown queue", lambda: sqs.delete_message_batch(QueueUrl=url.replace("q-fifo", "nope"), Entries=[{"Id": "0", "ReceiptHandle": "x"}]))
-
-if sys.argv[1:] == ["patched"]:
-    print(json.dumps(moto_speedups.STATS), file=sys.stderr)
+        case(f"{kind}: send a body sent before", lambda: sqs.send_message(QueueUrl=url, **resend))
+        case(f"{kind}: every attribute", lambda: {"Attributes": ignore_times(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])})
+    case("unknown queue", lambda: sqs.delete_message_batch(QueueUrl=url.replace("q-fifo", "nope"), Entries=[{"Id": "0", "ReceiptHandle": "x"}]))
