@@ -48,14 +48,26 @@ function install(): void {
   });
   wrapSend(EventBridgeClient, (command, output) => {
     if (command?.constructor?.name !== 'PutEventsCommand') return;
-    const given = (command.input?.Entries ?? []) as { EventBusName?: string; Source?: string }[];
+    const given = (command.input?.Entries ?? []) as {
+      EventBusName?: string;
+      Source?: string;
+      DetailType?: string;
+      Detail?: string;
+    }[];
     const answers = ((output as { Entries?: { ErrorCode?: string }[] } | undefined)?.Entries ?? []) as {
       ErrorCode?: string;
     }[];
     const accepted = given.flatMap((entry, i) =>
       answers[i]?.ErrorCode || !entry.Source
         ? []
-        : [{ source: entry.Source, ...(entry.EventBusName ? { bus: entry.EventBusName } : {}) }],
+        : [
+            {
+              source: entry.Source,
+              detailType: entry.DetailType ?? '',
+              ...(entry.Detail ? { detail: entry.Detail } : {}),
+              ...(entry.EventBusName ? { bus: entry.EventBusName } : {}),
+            },
+          ],
     );
     if (accepted.length === 0) return;
     for (const listener of listeners) listener.events(accepted);

@@ -175,7 +175,15 @@ function queueRulesOf(template: CfnTemplate, resolve: (value: unknown) => string
   for (const resource of Object.values(template.Resources)) {
     const props = resource.Properties ?? {};
     if (resource.Type !== 'AWS::Events::Rule' || !props.EventPattern) continue; // schedules match no event
-    const pattern = props.EventPattern as { source?: unknown };
+    const pattern = props.EventPattern as { source?: unknown; 'detail-type'?: unknown; detail?: unknown };
+    const detail =
+      pattern.detail && typeof pattern.detail === 'object'
+        ? Object.fromEntries(
+            Object.entries(pattern.detail as Record<string, unknown>).filter(
+              (entry): entry is [string, unknown[]] => Array.isArray(entry[1]),
+            ),
+          )
+        : undefined;
     const bus = props.EventBusName === undefined ? 'default' : busName(resolve(props.EventBusName));
     for (const target of (props.Targets as { Arn?: unknown }[] | undefined) ?? []) {
       const queueLogicalId = (target.Arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
@@ -187,6 +195,8 @@ function queueRulesOf(template: CfnTemplate, resolve: (value: unknown) => string
         queueName: queueUrl.slice(queueUrl.lastIndexOf('/') + 1),
         bus,
         ...(Array.isArray(pattern.source) ? { source: pattern.source } : {}),
+        ...(Array.isArray(pattern['detail-type']) ? { detailType: pattern['detail-type'] } : {}),
+        ...(detail && Object.keys(detail).length > 0 ? { detail } : {}),
       });
     }
   }

@@ -11,7 +11,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { busName, type QueueRule, queuesReached, sourceMayMatch } from '../../local/event-rules.ts';
+import { busName, type QueueRule, queuesReached, valueMayMatch } from '../../local/event-rules.ts';
 import { observeSends } from '../../local/send-observer.ts';
 
 /** An SQS client that answers every call itself (or fails it), without a network. */
@@ -102,44 +102,82 @@ describe('observeSends, events', () => {
     await events.send(new PutEventsCommand({ Entries: [entry('aws.ec2')] }));
 
     // Assess
-    expect(seen).toEqual([[{ source: 'aws.ec2' }, { source: 'sundown', bus: 'SundownBus' }]]);
+    expect(seen).toEqual([
+      [
+        { source: 'aws.ec2', detailType: 'd', detail: '{}' },
+        { source: 'sundown', detailType: 'd', detail: '{}', bus: 'SundownBus' },
+      ],
+    ]);
   });
 });
 
 describe('which queues an event may reach', () => {
+  const EC2 = 'EC2 Instance State-change Notification';
   const rules: QueueRule[] = [
-    { queueName: 'ServiceEvents', bus: 'default', source: ['aws.ec2', 'aws.ecs'] },
-    { queueName: 'UseAfterRevoke', bus: 'default', source: [{ prefix: 'aws.' }] },
+    { queueName: 'ServiceEvents', bus: 'default', source: ['aws.ec2', 'aws.ecs'], detailType: [EC2] },
+    {
+      queueName: 'Discovery',
+      bus: 'default',
+      source: ['aws.ec2'],
+      detailType: [EC2],
+      detail: { state: ['running'] },
+    },
+    {
+      queueName: 'UseAfterRevoke',
+      bus: 'default',
+      source: [{ prefix: 'aws.' }],
+      detailType: ['AWS API Call via CloudTrail'],
+    },
     { queueName: 'BusEvents', bus: 'SundownBus', source: [{ 'anything-but': ['sundown.audit'] }] },
     { queueName: 'Everything', bus: 'Other' },
   ];
+  const put = (source: string, detailType: string, bus?: string, detail?: unknown) => ({
+    source,
+    detailType,
+    ...(bus ? { bus } : {}),
+    ...(detail ? { detail: JSON.stringify(detail) } : {}),
+  });
 
-  it('reads a pattern source list of names, prefixes and anything-but, and wakes when unsure', () => {
-    expect(sourceMayMatch(['aws.ec2'], 'aws.ec2')).toBe(true);
-    expect(sourceMayMatch(['aws.ec2'], 'aws.ecs')).toBe(false);
-    expect(sourceMayMatch([{ prefix: 'aws.' }], 'aws.batch')).toBe(true);
-    expect(sourceMayMatch([{ prefix: 'aws.' }], 'sundown')).toBe(false);
-    expect(sourceMayMatch([{ 'anything-but': ['sundown.audit'] }], 'sundown.audit')).toBe(false);
-    expect(sourceMayMatch([{ 'anything-but': 'sundown.audit' }], 'sundown')).toBe(true);
-    expect(sourceMayMatch([{ 'anything-but': { prefix: 'x' } }], 'x.y')).toBe(true);
-    expect(sourceMayMatch([{ wildcard: 'aws.*' }], 'anything')).toBe(true);
-    expect(sourceMayMatch(undefined, 'anything')).toBe(true);
+  it('reads a pattern list of names, prefixes and anything-but, and wakes when unsure', () => {
+    expect(valueMayMatch(['aws.ec2'], 'aws.ec2')).toBe(true);
+    expect(valueMayMatch(['aws.ec2'], 'aws.ecs')).toBe(false);
+    expect(valueMayMatch([{ prefix: 'aws.' }], 'aws.batch')).toBe(true);
+    expect(valueMayMatch([{ prefix: 'aws.' }], 'sundown')).toBe(false);
+    expect(valueMayMatch([{ 'anything-but': ['sundown.audit'] }], 'sundown.audit')).toBe(false);
+    expect(valueMayMatch([{ 'anything-but': 'sundown.audit' }], 'sundown')).toBe(true);
+    expect(valueMayMatch([{ 'anything-but': { prefix: 'x' } }], 'x.y')).toBe(true);
+    expect(valueMayMatch([{ wildcard: 'aws.*' }], 'anything')).toBe(true);
+    expect(valueMayMatch(undefined, 'anything')).toBe(true);
+  });
+
+  it('reads the source, the detail type and top-level detail fields: an end wakes only the end queue', () => {
+    const ended = put('aws.ec2', EC2, undefined, { 'instance-id': 'i-1', state: 'terminated' });
+    const running = put('aws.ec2', EC2, undefined, { 'instance-id': 'i-1', state: 'running' });
+    expect([...queuesReached(rules, [ended])]).toEqual(['ServiceEvents']);
+    expect([...queuesReached(rules, [running])].sort()).toEqual(['Discovery', 'ServiceEvents']);
+    // A field the pattern requires but the event lacks, or a detail that is not JSON: no match.
+    expect([...queuesReached(rules, [put('aws.ec2', EC2, undefined, { 'instance-id': 'i-1' })])]).toEqual([
+      'ServiceEvents',
+    ]);
+    expect([...queuesReached(rules, [{ ...put('aws.ec2', EC2), detail: '{not json' }])]).toEqual([
+      'ServiceEvents',
+    ]);
+    expect([...queuesReached(rules, [put('aws.iam', 'AWS API Call via CloudTrail')])]).toEqual([
+      'UseAfterRevoke',
+    ]);
+    expect([...queuesReached(rules, [put('aws.ec2', 'Something Else')])]).toEqual([]);
   });
 
   it('matches the bus by name or ARN, and the default bus when none is named', () => {
     expect(busName(undefined)).toBe('default');
     expect(busName('arn:aws:events:us-east-1:123456789012:event-bus/SundownBus')).toBe('SundownBus');
-    expect([...queuesReached(rules, [{ source: 'aws.ec2' }])].sort()).toEqual([
-      'ServiceEvents',
-      'UseAfterRevoke',
-    ]);
-    expect([...queuesReached(rules, [{ source: 'sundown.audit', bus: 'SundownBus' }])]).toEqual([]);
+    expect([...queuesReached(rules, [put('sundown.audit', 'Credential Revoked', 'SundownBus')])]).toEqual([]);
     expect([
       ...queuesReached(rules, [
-        { source: 'sundown', bus: 'arn:aws:events:us-east-1:1:event-bus/SundownBus' },
+        put('sundown', 'Workload Ended', 'arn:aws:events:us-east-1:1:event-bus/SundownBus'),
       ]),
     ]).toEqual(['BusEvents']);
-    expect([...queuesReached(rules, [{ source: 'any', bus: 'Other' }])]).toEqual(['Everything']);
-    expect([...queuesReached(rules, [{ source: 'sundown', bus: 'Nobody' }])]).toEqual([]);
+    expect([...queuesReached(rules, [put('any', 'x', 'Other')])]).toEqual(['Everything']);
+    expect([...queuesReached(rules, [put('sundown', 'x', 'Nobody')])]).toEqual([]);
   });
 });
