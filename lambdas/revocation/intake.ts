@@ -262,17 +262,23 @@ export async function endWorkloads(
     }
   }
 
-  // The audit records and the deny entries, side by side (independent: the chain and the store),
-  // both durable before the messages that carry the version covering the entries.
-  const [appended, stored] = await Promise.allSettled([
+  // Two independent paths, side by side: the batch's audit records into the chain, and the deny
+  // entries into the store followed by the messages that carry the version covering them. The
+  // messages need not wait for the chain: the intake and the revoker append to different chains
+  // (one leased shard each), so a credential's records are ordered by their time, never by seq,
+  // and these records' times were fixed when they were built, before any message is sent. A
+  // failure of either fails the batch, which is retried whole (the resend path; see above).
+  const [appended, sent] = await Promise.allSettled([
     appendAll(deps.audit, audits),
-    deps.store.addEntriesMany(
-      new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
-    ),
+    (async () => {
+      const versions = await deps.store.addEntriesMany(
+        new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
+      );
+      await sendRevocations(deps, revocationMessages({ roles, users, certificates }, versions));
+    })(),
   ]);
+  if (sent.status === 'rejected') throw sent.reason;
   if (appended.status === 'rejected') throw appended.reason;
-  if (stored.status === 'rejected') throw stored.reason;
-  await sendRevocations(deps, revocationMessages({ roles, users, certificates }, stored.value));
 
   for (const [i, first] of duplicateOf) {
     const outcome = outcomeOf(i);
