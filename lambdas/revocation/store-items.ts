@@ -67,6 +67,8 @@ export interface PrincipalState {
   policyHashes: Record<string, string>;
   /** Entry keys the last render could not place (at most {@link MAX_STORED_UNPLACED_KEYS}). */
   unplacedKeys: string[];
+  /** When IAM accepted the last render (ISO): every entry of versions <= renderedVersion was denied by then. */
+  renderedAt?: string;
 }
 
 /** Bound on the unplaced entry keys kept on the `#meta` item (DynamoDB items are at most 400 KB). */
@@ -89,6 +91,8 @@ export interface RenderStats {
   policyHashes?: Record<string, string>;
   /** Entry keys the render could not place. */
   unplacedKeys?: readonly string[];
+  /** When IAM accepted the render's last write (ISO); the time of this call when absent. */
+  renderedAt?: string;
 }
 
 /** A stored deny entry item as the entry it holds. */

@@ -144,6 +144,7 @@ export class RevocationStore {
           state.unplaced = Number(item.unplaced ?? 0);
           state.policyHashes = (item.policyHashes as Record<string, string> | undefined) ?? {};
           state.unplacedKeys = (item.unplacedKeys as string[] | undefined) ?? [];
+          if (typeof item.renderedAt === 'string') state.renderedAt = item.renderedAt;
         } else {
           state.entries.push(entryOf(item));
         }
@@ -166,7 +167,7 @@ export class RevocationStore {
             ':mi': META_INDEX_PARTITION,
             ...(stats.nextExpiry ? { ':ne': stats.nextExpiry } : {}),
             ':v': version,
-            ':at': new Date().toISOString(),
+            ':at': stats.renderedAt ?? new Date().toISOString(),
             ':cu': stats.charsUsed,
             ':cc': stats.charsCapacity,
             ':mp': stats.managedPolicies,

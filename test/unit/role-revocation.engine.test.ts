@@ -185,6 +185,7 @@ function fakeDeps(iam: IAMClient, credentials: CredentialRecord[], writer = new 
   const meta = {
     version: 0,
     renderedVersion: 0,
+    renderedAt: undefined as string | undefined,
     policyHashes: {} as Record<string, string>,
     unplacedKeys: [] as string[],
   };
@@ -228,11 +229,12 @@ function fakeDeps(iam: IAMClient, credentials: CredentialRecord[], writer = new 
       markRendered: async (
         _arn: string,
         version: number,
-        stats: { policyHashes?: Record<string, string> },
+        stats: { policyHashes?: Record<string, string>; renderedAt?: string },
       ) => {
         if (version <= meta.renderedVersion) return;
         meta.renderedVersion = version;
         meta.policyHashes = stats.policyHashes ?? {};
+        meta.renderedAt = stats.renderedAt;
       },
       deleteEntries: async () => undefined,
     },
@@ -296,6 +298,29 @@ describe('the revoker batch engine, on a strict IAM semantics adapter', () => {
     await applyRevocations(deps, [{ id: 'm', message: roleMessage(v, [credentialId(1), credentialId(2)]) }]);
 
     // Assess
+    expect(iam.writes).toEqual(['PutRolePolicy SundownRevokedSessions']);
+    expect([...f.registry.values()].map((c) => [c.status, c.revokedAt])).toEqual([
+      ['revoked', NOW.toISOString()],
+      ['revoked', NOW.toISOString()],
+    ]);
+  });
+
+  it('dates a coalesced revocation when the render that covered it was written, not when it settles', async () => {
+    // Prepare: two intake batches' entries are stored before the first message is applied, so its
+    // render covers both; the second message arrives 5 s later and finds nothing to render.
+    const iam = strictIam();
+    const f = fakeDeps(iam.client, [1, 2].map(credential));
+    const v1 = await f.addEntries(ROLE_ARN, [entry(1)]);
+    const v2 = await f.addEntries(ROLE_ARN, [entry(2)]);
+    let clock = NOW.getTime();
+    const deps = { ...f.deps, now: () => new Date(clock) } as unknown as RevokerDeps;
+
+    // Act
+    await applyRevocations(deps, [{ id: 'm1', message: roleMessage(v1, [credentialId(1)]) }]);
+    clock += 5_000;
+    await applyRevocations(deps, [{ id: 'm2', message: roleMessage(v2, [credentialId(2)]) }]);
+
+    // Assess: one render; both sessions denied by it, at its time.
     expect(iam.writes).toEqual(['PutRolePolicy SundownRevokedSessions']);
     expect([...f.registry.values()].map((c) => [c.status, c.revokedAt])).toEqual([
       ['revoked', NOW.toISOString()],

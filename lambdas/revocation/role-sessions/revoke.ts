@@ -90,6 +90,7 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
       nextExpiry: earliestExpiry(kept),
       policyHashes: applied.hashes,
       unplacedKeys: [...unplacedKeys],
+      renderedAt: deniedAt,
     });
     deps.metricsSink?.(
       'PolicyCapacityUsed',
@@ -105,9 +106,10 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const present = new Set(entries.map(entryKey));
   const credentials = await deps.registry.getMany(message.credentialIds);
   const settle: { credential: CredentialRecord; to: 'revoked' | 'failed' | 'expired'; reason: string }[] = [];
-  // A revocation takes effect when its deny is written, not when the bookkeeping after it is done;
-  // a batch whose sessions an earlier render already covered (coalesced) settles them now.
-  const revokedAt = deniedAt ?? deps.now().toISOString();
+  // A revocation takes effect when its deny is written, not when the bookkeeping after it is done.
+  // A batch whose sessions an earlier render already covered (coalesced: that render's version
+  // includes this message's) took effect when IAM accepted that render.
+  const revokedAt = deniedAt ?? state.renderedAt ?? deps.now().toISOString();
   for (const credential of credentials) {
     if (credential.status !== 'revoking') continue; // duplicate or already settled
     const keys: readonly string[] = credential.sessionName
