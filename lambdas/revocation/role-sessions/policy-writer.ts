@@ -116,18 +116,11 @@ export class RolePolicyWriter {
   private async readInspection(roleArn: string): Promise<RoleInspection> {
     const { roleName } = arnParts(roleArn);
     const iam = this.iamOf(roleArn);
-    let othersInline = 0;
-    let marker: string | undefined;
-    do {
-      const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
-      for (const name of page.PolicyNames ?? []) {
-        if (name === INLINE_POLICY_NAME) continue;
-        const doc = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
-        othersInline += policyTextSize(decodeURIComponent(doc.PolicyDocument ?? ''));
-      }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
-    const attached = await this.attached(iam, roleName);
+    // The role's inline policies and its attached ones are read side by side.
+    const [othersInline, attached] = await Promise.all([
+      this.othersInlineSize(iam, roleName),
+      this.attached(iam, roleName),
+    ]);
     const foreign = attached.filter((p) => !p.path.startsWith(SUNDOWN_POLICY_PATH)).length;
     return {
       budgets: {
@@ -137,6 +130,22 @@ export class RolePolicyWriter {
       },
       attached: new Set(attached.map((p) => p.arn)),
     };
+  }
+
+  /** Characters of the role's inline policies other than Sundown's. */
+  private async othersInlineSize(iam: IAMClient, roleName: string): Promise<number> {
+    let size = 0;
+    let marker: string | undefined;
+    do {
+      const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+      for (const name of page.PolicyNames ?? []) {
+        if (name === INLINE_POLICY_NAME) continue;
+        const doc = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+        size += policyTextSize(decodeURIComponent(doc.PolicyDocument ?? ''));
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return size;
   }
 
   private async attached(iam: IAMClient, roleName: string): Promise<{ arn: string; path: string }[]> {

@@ -25,6 +25,10 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
   const outcome: ApplyOutcome = { iamWrites: 0, revoked: [], failed: [] };
   const audits: AuditRecordInput[] = [];
   const { roleArn } = message;
+  // The role's inspection is read beside its deny set (reused for a while, so a batch that turns
+  // out to need no render rarely costs IAM a read).
+  const inspecting = deps.rolePolicies.inspect(roleArn);
+  inspecting.catch(() => undefined); // awaited below only when a render is needed
   const state = await deps.store.load(roleArn);
   let entries = state.entries;
   let unplacedKeys = new Set(state.unplacedKeys);
@@ -39,7 +43,7 @@ export async function revokeRoleSessions(deps: RevokerDeps, message: RoleMessage
       await deps.store.deleteEntries(roleArn, pruning.pruned);
       audits.push(...prunedAudits(deps, { roleArn }, pruning.pruned));
     }
-    let inspection = await deps.rolePolicies.inspect(roleArn);
+    let inspection = await inspecting;
     let budgets = inspection.budgets;
     let previous = state.policyHashes;
     let rendered = renderDenyPolicies(kept, budgets);
