@@ -2,11 +2,12 @@
  * Lambda's pollers long-poll their queues, so a message reaches a handler as soon as it is sent or
  * delivered. The emulator serves one request at a time, so the local runtime's pollers poll idle
  * queues rarely (queue-consumers.ts); instead, they are told what this process sends: each message
- * sent with SQS (by queue name), and each event put on a bus with EventBridge (by bus and source:
- * the runtime wakes the queues whose rules may deliver it, event-rules.ts). The handlers' bundles
- * leave the AWS SDK external, so they share this process's `@aws-sdk/client-sqs` and
- * `@aws-sdk/client-eventbridge` with the demo, the tests and the benchmarks: each `send` is wrapped
- * once, and only calls that succeeded are reported. Nothing else about the calls changes.
+ * sent with SQS (by queue name), and each event put on a bus with EventBridge (by bus, source,
+ * detail type and detail: the runtime wakes the queues whose rules may deliver it,
+ * event-rules.ts). The handlers' bundles leave the AWS SDK external, so they share this process's
+ * `@aws-sdk/client-sqs` and `@aws-sdk/client-eventbridge` with the demo, the tests and the
+ * benchmarks: each `send` is wrapped once, and only calls that succeeded are reported. Nothing else
+ * about the calls changes.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';

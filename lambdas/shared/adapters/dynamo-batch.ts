@@ -3,7 +3,6 @@ import {
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-
 import { inChunks } from '../chunks.ts';
 
 type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
