@@ -38,7 +38,8 @@ export type CapacityProfile = 'burst' | 'spread' | 'reusable-spread';
 
 /**
  * `burst`: EC2 instances that ended in the same second (never-reused names).
- * `spread`: one ending per second (never-reused names: bounds may be coarsened into shared buckets).
+ * `spread`: one ending per second (never-reused names: bounds may be coarsened into shared buckets,
+ *   or dropped).
  * `reusable-spread`: one ending per second, names that may be reused (stopped instances): exact bounds only.
  */
 export function entriesFor(profile: CapacityProfile, n: number, endMs = BASE_END_MS): DenyEntry[] {

@@ -1,4 +1,6 @@
 /** The Markdown tables BENCHMARKS.md shows, rendered from a run's results. */
+
+import { UNBOUNDED_COARSENING } from '../lambdas/revocation/deny-policy.ts';
 import type { BurstResult } from './burst-result.ts';
 import { callsByService, type Results, round, s1 } from './report.ts';
 
@@ -81,7 +83,7 @@ export function markdown(r: Results): string {
   lines.push('|---|---|---|---|---|---|');
   for (const row of r.capacity.rows) {
     lines.push(
-      `| ${row.profile} | ${row.inlineOnly} | ${row.withOverflow} | ${row.charsPerEntry} | ${row.marginalChars} | ${row.coarsenedSecondsAtLimit ? `${row.coarsenedSecondsAtLimit} s buckets` : 'none (exact)'} |`,
+      `| ${row.profile} | ${row.inlineOnly} | ${row.withOverflow} | ${row.charsPerEntry} | ${row.marginalChars} | ${coarseningLabel(row.coarsenedSecondsAtLimit)} |`,
     );
   }
   if (r.capacity.confirmations.length) {
@@ -122,4 +124,10 @@ export function markdown(r: Results): string {
   lines.push('|---|---|---|');
   for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
+}
+
+/** How the bounds of never-reused names were rendered at the capacity limit. */
+function coarseningLabel(coarsenedSeconds: number): string {
+  if (coarsenedSeconds === UNBOUNDED_COARSENING) return 'no time bound';
+  return coarsenedSeconds ? `${coarsenedSeconds} s buckets` : 'none (exact)';
 }

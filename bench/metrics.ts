@@ -205,6 +205,9 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The bound of a statement without a date condition: it denies sessions issued at any time. */
+export const UNBOUNDED_DENY = '9999-12-31T23:59:59Z';
+
 /** Parses a policy document (IAM returns it URL-encoded) into session name -> latest deny bound. */
 export function deniedSessions(documentText: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
@@ -219,7 +222,8 @@ export function deniedSessions(documentText: string | undefined): Map<string, st
     }[];
   };
   for (const s of doc.Statement ?? []) {
-    const bound = s.Condition?.DateLessThan?.['aws:TokenIssueTime'] ?? '';
+    const date = s.Condition?.DateLessThan;
+    const bound = date ? (date['aws:TokenIssueTime'] ?? '') : UNBOUNDED_DENY;
     const raw = s.Condition?.StringLike?.['aws:userid'] ?? [];
     for (const value of Array.isArray(raw) ? raw : [raw]) {
       const name = value.replace(/^\*:/, '');

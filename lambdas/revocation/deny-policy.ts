@@ -24,4 +24,5 @@ export {
   type RenderedPolicies,
   type RenderOptions,
   renderDenyPolicies,
+  UNBOUNDED_COARSENING,
 } from './deny-policy/render.ts';

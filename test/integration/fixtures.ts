@@ -47,7 +47,8 @@ export function sundownEvent(
 }
 
 export interface DenyStatement {
-  Condition: { StringLike: { 'aws:userid': string[] }; DateLessThan: { 'aws:TokenIssueTime': string } };
+  /** DateLessThan is absent for never-reused names when the policy is full (render.ts rule 3). */
+  Condition: { StringLike: { 'aws:userid': string[] }; DateLessThan?: { 'aws:TokenIssueTime': string } };
 }
 
 /** The session names Sundown's inline policy on a role denies ([] when there is none). */

@@ -140,7 +140,7 @@ describe('a compromise finding on a live instance, evaluated by an IAM simulator
     // Act
     const bounds = (rendered.inline?.Statement ?? [])
       .filter((s) => s.Condition.StringLike['aws:userid'].includes(`*:${INSTANCE}`))
-      .map((s) => s.Condition.DateLessThan['aws:TokenIssueTime']);
+      .map((s) => s.Condition.DateLessThan?.['aws:TokenIssueTime']);
 
     // Assess
     expect(bounds).toEqual(['2024-05-14T17:00:01Z']);

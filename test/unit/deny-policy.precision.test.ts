@@ -15,6 +15,7 @@ import {
   type PolicyDocument,
   type RenderedPolicies,
   renderDenyPolicies,
+  UNBOUNDED_COARSENING,
 } from '../../lambdas/revocation/deny-policy.ts';
 
 const ACCOUNT = '123456789012';
@@ -197,6 +198,51 @@ describe('rendered deny, evaluated by an IAM simulator', () => {
   });
 });
 
+describe('never-reused names denied without a time bound, evaluated by an IAM simulator', () => {
+  // 400 instances that ended in the same second fill the inline policy (IAM's limit less 5%) only
+  // without the date condition.
+  const instances = Array.from({ length: 400 }, (_, index) =>
+    entry(`i-1${index.toString(16).padStart(16, '0')}`),
+  );
+  const ended = (instances[123] as DenyEntry).sessionName;
+  const unbounded = renderDenyPolicies(instances, {
+    inlineBudget: 9_728,
+    managedBudget: 5_836,
+    maxManagedPolicies: 0,
+  });
+
+  it('renders every instance into one statement with no date condition', () => {
+    expect(unbounded.unplaced).toEqual([]);
+    expect(unbounded.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+    expect(unbounded.inline?.Statement).toHaveLength(1);
+    expect(unbounded.inline?.Statement[0]?.Condition).not.toHaveProperty('DateLessThan');
+  });
+
+  it('denies an ended instance session, whenever it was issued', async () => {
+    // Act
+    const results = await Promise.all(
+      ['2024-05-01T11:00:00Z', '2024-05-01T12:00:00Z', '2024-05-01T13:00:00Z'].map((issuedAt) =>
+        evaluate(unbounded, ended, issuedAt),
+      ),
+    );
+
+    // Assess: an instance ID is never given to another instance, so no successor can be denied.
+    expect(results).toEqual(['ExplicitlyDenied', 'ExplicitlyDenied', 'ExplicitlyDenied']);
+  });
+
+  it('allows a live instance and names that merely contain or extend an ended one', async () => {
+    // Act
+    const results = await Promise.all(
+      [LIVE_INSTANCE, `x${ended}`, `${ended}0`, ended.slice(0, -1)].map((name) =>
+        evaluate(unbounded, name, '2024-05-01T11:00:00Z'),
+      ),
+    );
+
+    // Assess
+    expect(results).toEqual(['Allowed', 'Allowed', 'Allowed', 'Allowed']);
+  });
+});
+
 /**
  * aws:TokenIssueTime as IAM presents it: the session's issue instant in whole seconds (the fraction is
  * dropped), ISO-8601 UTC.
@@ -224,7 +270,7 @@ describe('a session re-issued under the ended name around the end, evaluated by 
     // Assess: rounding down instead would let the ended session live; Sundown denies both, and the
     // successor gets working credentials on its next issue (one second later at most).
     expect(reissued).toBe(endedSession);
-    expect(rendered.inline?.Statement[0]?.Condition.DateLessThan['aws:TokenIssueTime']).toBe(
+    expect(rendered.inline?.Statement[0]?.Condition.DateLessThan?.['aws:TokenIssueTime']).toBe(
       '2024-05-01T12:00:01Z',
     );
     expect(ended).toBe('ExplicitlyDenied');

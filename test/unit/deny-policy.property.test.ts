@@ -10,6 +10,7 @@ import {
   type RenderOptions,
   renderDenyPolicies,
   SESSION_NAME_PATTERN,
+  UNBOUNDED_COARSENING,
 } from '../../lambdas/revocation/deny-policy.ts';
 
 const BASE_MILLIS = Date.parse('2024-05-01T00:00:00Z');
@@ -66,7 +67,10 @@ function denials(rendered: RenderedPolicies): Array<{ value: string; boundMillis
     doc.Statement.flatMap((statement) =>
       statement.Condition.StringLike['aws:userid'].map((value) => ({
         value,
-        boundMillis: Date.parse(statement.Condition.DateLessThan['aws:TokenIssueTime']),
+        // No date condition: the name is denied whenever its session was issued.
+        boundMillis: statement.Condition.DateLessThan
+          ? Date.parse(statement.Condition.DateLessThan['aws:TokenIssueTime'])
+          : Number.POSITIVE_INFINITY,
       })),
     ),
   );
@@ -202,13 +206,16 @@ describe('renderDenyPolicies properties', () => {
 
         // Assess
         const latest = latestExactBoundByName(entries);
-        const slackMillis = Math.max(rendered.coarsenedSeconds * 1000 - 1000, 0);
+        const slackMillis =
+          rendered.coarsenedSeconds === UNBOUNDED_COARSENING
+            ? Number.POSITIVE_INFINITY
+            : Math.max(rendered.coarsenedSeconds * 1000 - 1000, 0);
         for (const d of denials(rendered)) {
           const exact = latest.get(d.value.slice(2)) as number;
           expect(d.boundMillis).toBeGreaterThanOrEqual(exact);
           expect(d.boundMillis - exact).toBeLessThanOrEqual(slackMillis);
         }
-        expect([0, 10, 60, 300, 900, 3600]).toContain(rendered.coarsenedSeconds);
+        expect([0, 10, 60, 300, 900, 3600, UNBOUNDED_COARSENING]).toContain(rendered.coarsenedSeconds);
       }),
       { numRuns: 300 },
     );
@@ -224,14 +231,23 @@ describe('renderDenyPolicies properties', () => {
         const inputNames = new Set(entries.map((e) => e.sessionName));
         for (const doc of documentsOf(rendered)) {
           expect(Object.keys(doc)).toEqual(['Version', 'Statement']);
+          const unbounded = doc.Statement.filter((statement) => !statement.Condition.DateLessThan);
+          // At most one statement without a date condition, the last, and only at the unbounded level.
+          expect(unbounded.length).toBeLessThanOrEqual(1);
+          if (unbounded.length > 0) {
+            expect(rendered.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+            expect(doc.Statement.at(-1)).toBe(unbounded[0]);
+          }
           for (const statement of doc.Statement) {
             expect(Object.keys(statement)).toEqual(['Effect', 'Action', 'Resource', 'Condition']);
             expect([statement.Effect, statement.Action, statement.Resource]).toEqual(['Deny', '*', '*']);
-            expect(Object.keys(statement.Condition)).toEqual(['StringLike', 'DateLessThan']);
+            const { DateLessThan: date, ...rest } = statement.Condition;
+            expect(Object.keys(rest)).toEqual(['StringLike']);
             expect(Object.keys(statement.Condition.StringLike)).toEqual(['aws:userid']);
-            expect(statement.Condition.DateLessThan['aws:TokenIssueTime']).toMatch(
-              /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/,
-            );
+            if (date) {
+              expect(Object.keys(statement.Condition)).toEqual(['StringLike', 'DateLessThan']);
+              expect(date['aws:TokenIssueTime']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+            }
             const values = statement.Condition.StringLike['aws:userid'];
             expect(values).toEqual([...values].sort());
             for (const value of values) {

@@ -12,6 +12,7 @@ import {
   type RenderOptions,
   renderDenyPolicies,
   SESSION_NAME_PATTERN,
+  UNBOUNDED_COARSENING,
 } from '../../lambdas/revocation/deny-policy.ts';
 
 const END = '2024-05-01T12:00:00Z';
@@ -46,7 +47,7 @@ function denials(rendered: RenderedPolicies): Array<{ value: string; bound: stri
     doc.Statement.flatMap((statement) =>
       statement.Condition.StringLike['aws:userid'].map((value) => ({
         value,
-        bound: statement.Condition.DateLessThan['aws:TokenIssueTime'],
+        bound: statement.Condition.DateLessThan?.['aws:TokenIssueTime'] ?? 'none',
       })),
     ),
   );
@@ -159,7 +160,7 @@ describe('renderDenyPolicies grouping and determinism', () => {
     const rendered = renderDenyPolicies(entries, FRESH_ROLE_OPTIONS);
 
     // Assess
-    expect(rendered.inline?.Statement.map((s) => s.Condition.DateLessThan['aws:TokenIssueTime'])).toEqual([
+    expect(rendered.inline?.Statement.map((s) => s.Condition.DateLessThan?.['aws:TokenIssueTime'])).toEqual([
       '2024-05-01T11:00:00Z',
       '2024-05-01T12:00:00Z',
       '2024-05-01T13:00:00Z',
@@ -318,7 +319,7 @@ describe('renderDenyPolicies capacity', () => {
 
   it('keeps placed entries in place when a newer entry arrives at full capacity', () => {
     // Prepare
-    const entries = ec2Entries(420);
+    const entries = ec2Entries(430);
     const newer = entry('i-ffffffffffffffff0', { notAfter: '2024-05-01T12:30:00Z' });
 
     // Act
@@ -326,8 +327,80 @@ describe('renderDenyPolicies capacity', () => {
     const after = renderDenyPolicies([...entries, newer], INLINE_ONLY);
 
     // Assess
+    expect(before.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+    expect(before.unplaced.length).toBeGreaterThan(0);
     expect(after.inline).toEqual(before.inline);
     expect(after.unplaced).toEqual([...before.unplaced, newer]);
+  });
+
+  it('keeps never-reused names placed when a newer reusable entry arrives at the unbounded level', () => {
+    // Prepare: the instances fill the inline policy only without their bound.
+    const entries = ec2Entries(430);
+    const newer = entry('orders-fn', { notAfter: '2024-05-01T12:30:00Z', reusableName: true });
+
+    // Act
+    const before = renderDenyPolicies(entries, INLINE_ONLY);
+    const after = renderDenyPolicies([...entries, newer], INLINE_ONLY);
+
+    // Assess: the function's exact bound is later than every instance's, so it waits its turn.
+    expect(after.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+    expect(after.inline).toEqual(before.inline);
+    expect(after.unplaced).toEqual([...before.unplaced, newer]);
+  });
+});
+
+describe('renderDenyPolicies without a time bound', () => {
+  /** IAM's inline limit less 5%, as the revoker budgets it. */
+  const WITH_HEADROOM: RenderOptions = { inlineBudget: 9_728, managedBudget: 5_836, maxManagedPolicies: 0 };
+
+  it('fits 400 EC2 sessions that ended in the same second inline with 5% headroom, by dropping the bound', () => {
+    // Prepare: 24 characters per session; the document and a statement with the bound take 190, so
+    // 400 sessions need 9,789; without the bound 129, so exactly 9,728.
+    const entries = ec2Entries(400);
+
+    // Act
+    const rendered = renderDenyPolicies(entries, WITH_HEADROOM);
+
+    // Assess
+    expect(rendered.unplaced).toEqual([]);
+    expect(rendered.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+    expect(rendered.inline?.Statement).toEqual([
+      {
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringLike: { 'aws:userid': entries.map((e) => `*:${e.sessionName}`) } },
+      },
+    ]);
+    expect(policySize(rendered.inline as PolicyDocument)).toBe(9_728);
+    expect(renderDenyPolicies(ec2Entries(401), WITH_HEADROOM).unplaced).toHaveLength(1);
+  });
+
+  it('keeps the bound while exact bounds fit', () => {
+    // Act
+    const rendered = renderDenyPolicies(ec2Entries(390), WITH_HEADROOM);
+
+    // Assess
+    expect(rendered.coarsenedSeconds).toBe(0);
+    expect(rendered.inline?.Statement[0]?.Condition.DateLessThan).toEqual({ 'aws:TokenIssueTime': END });
+  });
+
+  it('keeps reusable names bounded beside the unbounded statement, which comes last', () => {
+    // Prepare: a function that ended an hour before 393 instances; together they fit only unbounded.
+    const earlier = '2024-05-01T11:00:00Z';
+    const entries = [...ec2Entries(393), entry('orders-fn', { notAfter: earlier, reusableName: true })];
+
+    // Act
+    const rendered = renderDenyPolicies(entries, WITH_HEADROOM);
+
+    // Assess
+    expect(rendered.unplaced).toEqual([]);
+    expect(rendered.coarsenedSeconds).toBe(UNBOUNDED_COARSENING);
+    expect(boundsFor(rendered, 'orders-fn')).toEqual([earlier]);
+    expect(rendered.inline?.Statement.map((s) => s.Condition.DateLessThan)).toEqual([
+      { 'aws:TokenIssueTime': earlier },
+      undefined,
+    ]);
   });
 });
 

@@ -216,6 +216,35 @@ describe('drift checks', () => {
     );
   });
 
+  it('reads a statement without a date condition as denying its names at any issue time', () => {
+    const unbounded = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: { StringLike: { 'aws:userid': ['*:i-3'] } },
+        },
+        {
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: {
+            StringLike: { 'aws:userid': ['*:i-4'] },
+            DateLessThan: { 'aws:TokenIssueTime': 'soon' },
+          },
+        },
+      ],
+    });
+
+    const denied = deniedSessionsIn([unbounded]);
+
+    // An unreadable bound is not taken as a deny: the sweep then restores it.
+    expect(denied).toEqual(new Map([['i-3', Number.POSITIVE_INFINITY]]));
+    expect(deniedInIam(entry({ sessionName: 'i-3' }), denied)).toBe(true);
+  });
+
   it('finds an unexpired entry IAM does not deny, or denies with an earlier bound', () => {
     const e = entry();
     const state = { entries: [e], version: 3, renderedVersion: 3, unplaced: 0 };

@@ -47,7 +47,10 @@ export interface RenderedPolicies {
   charsUsed: number;
   /** inlineBudget + managedBudget * maxManagedPolicies. */
   charsCapacity: number;
-  /** 0 when every bound is exact; otherwise the bucket size, in seconds, used for non-reusable names. */
+  /**
+   * 0 when every bound is exact; otherwise the bucket size, in seconds, used for non-reusable names, or
+   * {@link UNBOUNDED_COARSENING} when they were denied with no time bound (the last level).
+   */
   coarsenedSeconds: number;
 }
 
@@ -56,6 +59,12 @@ export interface RenderedPolicies {
  * to the Unix epoch, so every coarser level merges whole buckets of the finer one.
  */
 export const COARSENING_STEPS_SECONDS: readonly number[] = [10, 60, 300, 900, 3600];
+
+/** The level after the last bucket: never-reused names in a statement with no date condition. */
+const UNBOUNDED = Number.POSITIVE_INFINITY;
+
+/** `coarsenedSeconds` when never-reused names were rendered without a time bound. */
+export const UNBOUNDED_COARSENING = -1;
 
 /**
  * Renders deny policies for a role.
@@ -70,13 +79,17 @@ export const COARSENING_STEPS_SECONDS: readonly number[] = [10, 60, 300, 900, 36
  * 3. Only when exact bounds do not fit, bounds of names that are never reused (every entry for the name has
  *    reusableName=false) are rounded UP to 10 s, 60 s, 300 s, 900 s, then 3600 s buckets, the first level
  *    that fits, so more of them share a statement. Denying a never-reused name for longer harms nobody.
+ *    The last level drops their bound: one statement per document holds them with no date condition
+ *    (no successor can hold the name, so this denies the same sessions), which is what lets 400 instances
+ *    that ended in the same second fit the inline policy with IAM's limit less 5%.
  *    Reusable names are never coarsened: a re-created Lambda function with the old name must keep working.
  * 4. Placement: sessions are placed in order of (rendered bound, session name) ascending, filling the inline
- *    policy, then each managed policy in turn; a statement is split across documents when needed. The first
+ *    policy, then each managed policy in turn; a statement is split across documents when needed. At the
+ *    unbounded level a never-reused name is placed by its exact bound, among the reusable ones. The first
  *    session that fits in no remaining document, and every later one, goes to `unplaced`. So the earliest
- *    revocations keep their place as new ones arrive (at a given bucket size, an entry whose bound is later
- *    than every placed one cannot displace them), and `unplaced` holds the newest, which the caller alarms
- *    on. If no level places everything, the level with the fewest unplaced entries (finest on ties) wins.
+ *    revocations keep their place as new ones arrive (at a given level, an entry whose bound is later than
+ *    every placed one cannot displace them), and `unplaced` holds the newest, which the caller alarms on.
+ *    If no level places everything, the level with the fewest unplaced entries (finest on ties) wins.
  * 5. Every document is at most its budget. Malformed entries throw InvalidDenyEntryError.
  */
 export function renderDenyPolicies(entries: readonly DenyEntry[], opts: RenderOptions): RenderedPolicies {
@@ -87,7 +100,7 @@ export function renderDenyPolicies(entries: readonly DenyEntry[], opts: RenderOp
   const anyCoarsenable = targets.some((target) => target.coarsenable);
 
   let best = pack(targets, 0, budgets);
-  for (const step of COARSENING_STEPS_SECONDS) {
+  for (const step of [...COARSENING_STEPS_SECONDS, UNBOUNDED]) {
     if (best.unplaced.length === 0 || !anyCoarsenable) break;
     const attempt = pack(targets, step, budgets);
     if (attempt.unplaced.length < best.unplaced.length) best = attempt;
@@ -158,8 +171,10 @@ function collectTargets(entries: readonly DenyEntry[]): Target[] {
   return targets;
 }
 
+/** The bound a target is rendered with at a level: exact, its bucket's end, or UNBOUNDED. */
 function boundOf(target: Target, step: number): number {
-  return step > 0 && target.coarsenable ? Math.ceil(target.exactBound / step) * step : target.exactBound;
+  if (step === 0 || !target.coarsenable) return target.exactBound;
+  return step === UNBOUNDED ? UNBOUNDED : Math.ceil(target.exactBound / step) * step;
 }
 
 interface Packing {
@@ -173,19 +188,22 @@ interface Packing {
 /** Greedy first-fit in placement order; see rule 4 of {@link renderDenyPolicies}. */
 function pack(targets: readonly Target[], step: number, budgets: readonly number[]): Packing {
   const ordered = targets
-    .map((target) => ({ target, bound: boundOf(target, step) }))
-    .sort((a, b) => a.bound - b.bound || compareStrings(a.target.sessionName, b.target.sessionName));
+    .map((target) => {
+      const bound = boundOf(target, step);
+      return { target, bound, order: bound === UNBOUNDED ? target.exactBound : bound };
+    })
+    .sort((a, b) => a.order - b.order || compareStrings(a.target.sessionName, b.target.sessionName));
 
   const documents: PolicyDocument[] = [];
   const unplaced: DenyEntry[] = [];
   let docIndex = 0;
-  let statements: PolicyStatement[] = [];
-  let statementBound = Number.NaN;
+  // The open document's statements by rendered bound. Placement order is by bound, except that
+  // never-reused names at the unbounded level join their one statement at any point.
+  let statements = new Map<number, PolicyStatement>();
   let size: number = SIZES.emptyDocument;
   const closeDocument = () => {
-    documents.push(policyDocument(statements));
-    statements = [];
-    statementBound = Number.NaN;
+    documents.push(policyDocument(sortedStatements(statements)));
+    statements = new Map();
     size = SIZES.emptyDocument;
     docIndex += 1;
   };
@@ -198,26 +216,23 @@ function pack(targets: readonly Target[], step: number, budgets: readonly number
         unplaced.push(...target.sources);
         break;
       }
-      const last = statements.at(-1);
-      const joinsLast = last !== undefined && statementBound === bound;
-      const cost = joinsLast
+      const joins = statements.get(bound);
+      const opening = bound === UNBOUNDED ? SIZES.emptyUnboundedStatement : SIZES.emptyStatement;
+      const cost = joins
         ? SIZES.separator + valueSize
-        : (last ? SIZES.separator : 0) + SIZES.emptyStatement + valueSize;
+        : (statements.size > 0 ? SIZES.separator : 0) + opening + valueSize;
       if (size + cost > budget) {
         closeDocument();
         continue;
       }
-      if (joinsLast) {
-        last.Condition.StringLike['aws:userid'].push(userIdPattern(target.sessionName));
-      } else {
-        statements.push(denyStatement(formatBound(bound), [userIdPattern(target.sessionName)]));
-        statementBound = bound;
-      }
+      const value = userIdPattern(target.sessionName);
+      if (joins) joins.Condition.StringLike['aws:userid'].push(value);
+      else statements.set(bound, denyStatement(bound === UNBOUNDED ? null : formatBound(bound), [value]));
       size += cost;
       break;
     }
   }
-  if (statements.length > 0) closeDocument();
+  if (statements.size > 0) closeDocument();
 
   // Every document is measured as IAM counts it (the incremental sizes above are only the plan).
   // Empty documents (a budget too small for even one statement) are never emitted, so only check the rest.
@@ -231,7 +246,18 @@ function pack(targets: readonly Target[], step: number, budgets: readonly number
     return measured;
   });
   const coarsened = ordered.some(({ target, bound }) => bound !== target.exactBound);
-  return { documents, sizes, unplaced, coarsenedSeconds: coarsened ? step : 0 };
+  const level = step === UNBOUNDED ? UNBOUNDED_COARSENING : step;
+  return { documents, sizes, unplaced, coarsenedSeconds: coarsened ? level : 0 };
+}
+
+/**
+ * A document's statements by bound, the unbounded one last. Values were appended in placement order,
+ * which is name order within a bound; the unbounded statement's are sorted here.
+ */
+function sortedStatements(byBound: Map<number, PolicyStatement>): PolicyStatement[] {
+  const unbounded = byBound.get(UNBOUNDED);
+  unbounded?.Condition.StringLike['aws:userid'].sort(compareStrings);
+  return [...byBound.entries()].sort(([a], [b]) => a - b).map(([, statement]) => statement);
 }
 
 function assertValidOptions(opts: RenderOptions): void {

@@ -18,7 +18,8 @@ import { INLINE_POLICY_NAME, SUNDOWN_POLICY_PATH } from './policy-writer.ts';
 export interface DenyPolicyReader {
   /**
    * Session name -> the latest `aws:TokenIssueTime` bound (epoch ms) a Sundown policy on the role
-   * denies it before; undefined when the policies could not be read (the caller then assumes nothing).
+   * denies it before (Infinity for a never-reused name denied with no date condition); undefined when
+   * the policies could not be read (the caller then assumes nothing).
    */
   deniedSessions(roleArn: string): Promise<Map<string, number> | undefined>;
 }
@@ -40,7 +41,7 @@ export function deniedSessionsIn(documents: readonly string[]): Map<string, numb
     }
     for (const s of [doc.Statement ?? []].flat()) {
       if (s.Effect !== 'Deny') continue;
-      const bound = Date.parse(s.Condition?.DateLessThan?.['aws:TokenIssueTime'] ?? '');
+      const bound = boundOf(s);
       if (Number.isNaN(bound)) continue;
       for (const value of [s.Condition?.StringLike?.['aws:userid'] ?? []].flat()) {
         if (!value.startsWith('*:')) continue;
@@ -50,6 +51,13 @@ export function deniedSessionsIn(documents: readonly string[]): Map<string, numb
     }
   }
   return denied;
+}
+
+/** A statement's bound in epoch ms: Infinity when it has no date condition, NaN when unreadable. */
+function boundOf(s: Statement): number {
+  const date = s.Condition?.DateLessThan;
+  if (date === undefined) return Number.POSITIVE_INFINITY;
+  return Date.parse(date['aws:TokenIssueTime'] ?? '');
 }
 
 function roleNameOf(roleArn: string): string {
