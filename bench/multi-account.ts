@@ -54,7 +54,7 @@ import { cpuDelta, cpuSnapshot } from './process-cpu.ts';
 import { NAIVE_USER_AGENT } from './proxy.ts';
 import { registryItems, sessionRecord } from './registry-sessions.ts';
 import { ratiosOf, type ScenarioResult } from './report.ts';
-import { sundownResult } from './sundown-burst.ts';
+import { sundownResult, writeTrace } from './sundown-burst.ts';
 import { type Scenario, scenarioName } from './workloads.ts';
 
 async function runSundown(
@@ -99,7 +99,9 @@ async function runSundown(
   await drainQueues(env.clients.sqs, env.sourceQueueUrls);
   const settledAt = Date.now();
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
-  const calls = (await env.proxy.calls(mark)).filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
+  const allCalls = await env.proxy.calls(mark);
+  const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
+  writeTrace(scenario, allCalls, firstPutAt);
 
   // Read back in each role's own account.
   const states = new Map<string, RoleDenyState[]>();

@@ -50,14 +50,7 @@ export async function runSundownBurst(
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
   const allCalls = await env.proxy.calls(mark);
   const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
-  // A timeline of every call in the window (driver's included), for finding where a burst's time goes.
-  if (process.env.BENCH_TRACE_DIR) {
-    mkdirSync(process.env.BENCH_TRACE_DIR, { recursive: true });
-    writeFileSync(
-      join(process.env.BENCH_TRACE_DIR, `${scenario.name}.calls.json`),
-      JSON.stringify(allCalls.map((c) => ({ ...c, t0: c.t0 - firstPutAt, t1: c.t1 - firstPutAt }))),
-    );
-  }
+  writeTrace(scenario, allCalls, firstPutAt);
 
   const states = await Promise.all(roles.map((r) => roleDenyState(env, r.name)));
   return sundownResult(env, scenario, ids, {
@@ -66,6 +59,20 @@ export async function runSundownBurst(
     stateOf: (i) => states[roleIndexOf(i, roles.length)] as RoleDenyState,
     window: { endedAtMs, firstPutAt, lastPutAt, settledAt, acceptedAt, cpu, errorsBefore, calls },
   });
+}
+
+/**
+ * With BENCH_TRACE_DIR set, writes a timeline of every call in the window (the driver's included),
+ * times relative to the first end event, for finding where a burst's time goes.
+ */
+export function writeTrace(scenario: Scenario, calls: readonly CallRecord[], firstPutAt: number): void {
+  const dir = process.env.BENCH_TRACE_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `${scenario.name}.calls.json`),
+    JSON.stringify(calls.map((c) => ({ ...c, t0: c.t0 - firstPutAt, t1: c.t1 - firstPutAt }))),
+  );
 }
 
 /** The measured window of a Sundown run (first end event sent -> every queue empty). */
