@@ -101,7 +101,7 @@ async function runSundown(
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
   const allCalls = await env.proxy.calls(mark);
   const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
-  writeTrace(scenario, allCalls, firstPutAt);
+  writeTrace(env, scenario, allCalls, firstPutAt);
 
   // Read back in each role's own account.
   const states = new Map<string, RoleDenyState[]>();

@@ -50,7 +50,7 @@ export async function runSundownBurst(
   const cpu = cpuDelta(cpuBefore, cpuSnapshot(env));
   const allCalls = await env.proxy.calls(mark);
   const calls = allCalls.filter((c) => c.t0 >= firstPutAt && c.caller === 'app');
-  writeTrace(scenario, allCalls, firstPutAt);
+  writeTrace(env, scenario, allCalls, firstPutAt);
 
   const states = await Promise.all(roles.map((r) => roleDenyState(env, r.name)));
   return sundownResult(env, scenario, ids, {
@@ -65,7 +65,12 @@ export async function runSundownBurst(
  * With BENCH_TRACE_DIR set, writes a timeline of every call in the window (the driver's included),
  * times relative to the first end event, for finding where a burst's time goes.
  */
-export function writeTrace(scenario: Scenario, calls: readonly CallRecord[], firstPutAt: number): void {
+export function writeTrace(
+  env: BenchEnvironment,
+  scenario: Scenario,
+  calls: readonly CallRecord[],
+  firstPutAt: number,
+): void {
   const dir = process.env.BENCH_TRACE_DIR;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
@@ -73,6 +78,16 @@ export function writeTrace(scenario: Scenario, calls: readonly CallRecord[], fir
     join(dir, `${scenario.name}.calls.json`),
     JSON.stringify(calls.map((c) => ({ ...c, t0: c.t0 - firstPutAt, t1: c.t1 - firstPutAt }))),
   );
+  // Each handler invocation in the window: which function, how many messages, when.
+  const invocations = env.invocations
+    .filter((span) => span.endedAt >= firstPutAt)
+    .map((span) => ({
+      fn: span.functionLogicalId,
+      messages: span.bodies.length,
+      t0: span.startedAt - firstPutAt,
+      t1: span.endedAt - firstPutAt,
+    }));
+  writeFileSync(join(dir, `${scenario.name}.invocations.json`), JSON.stringify(invocations));
 }
 
 /** The measured window of a Sundown run (first end event sent -> every queue empty). */
