@@ -76,7 +76,8 @@ _LISTENER = None
 
 def install(lock, exit_with_parent) -> None:  # type: ignore[no-untyped-def]
     """Serve POST /_sundown/fork. `lock` is the request lock of serialize_requests (an RLock);
-    `exit_with_parent` starts the watch that ends the copy with the process that asked for it."""
+    `exit_with_parent` starts the copy's own threads: the watch that ends it with the process that
+    asked for it, and the idle-time garbage collector (moto_process.py)."""
     import werkzeug.serving
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 

@@ -232,14 +232,20 @@ def main(argv: list[str]) -> None:
 
     for patch in PATCHES:
         patch()
-    # How the server process runs: one request at a time, and never past its parent.
+    # How the server process runs: one request at a time, full garbage collections between
+    # requests, and never past its parent.
     lock = moto_process.serialize_requests()
-    moto_process.exit_with_parent()
+
+    def start_threads() -> None:  # again in each copy: a fork keeps only the forking thread
+        moto_process.exit_with_parent()
+        moto_process.collect_when_idle(lock)
+
+    start_threads()
     if "--forkable" in argv:  # copies of this emulator on request: see moto_fork.py
         argv = [a for a in argv if a != "--forkable"]
         import moto_fork
 
-        moto_fork.install(lock, moto_process.exit_with_parent)
+        moto_fork.install(lock, start_threads)
     # Pure speed-ups (no API result changes): see moto_speedups.py.
     import moto_speedups
 
