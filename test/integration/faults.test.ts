@@ -120,4 +120,30 @@ describe('a WorkloadEnded batch that dies between its durable steps', () => {
       expectedErrors: [/injected fault|AccessDenied/, /SQS record\(s\) failed and went back to their queue/],
     });
   }, 240_000);
+
+  it('still audits its requests when storing the deny entries fails, and the retry revokes them', async () => {
+    // Prepare: the batch's first attempt moves its credentials to `revoking`, then its deny
+    // entries fail to reach the revocation store. Its audit append waits for that write to settle.
+    const byRole = await sessionsOn(['unstored-a', 'unstored-b'], 3);
+    const table = sd.outputs.RevocationsTableName as string;
+    proxy.failNext(
+      (call) => call.service === 'dynamodb' && call.op === 'BatchWriteItem' && call.body.includes(table),
+    );
+    const before = { ...proxy.stats };
+
+    // Act
+    await endAll(byRole);
+
+    // Assess: the retry (the resend path) writes no second request record, so the first attempt's
+    // append must have run although its other path failed: one request per credential.
+    expect(proxy.stats.failed - before.failed).toBe(1);
+    await expectAllRevoked(byRole);
+    for (const id of [...byRole.values()].flat()) {
+      const requested = await sd.audit.query({ workloadId: instanceArn(id), type: 'revocation-requested' });
+      expect(requested).toHaveLength(1);
+    }
+    await sd.assertQuiet({
+      expectedErrors: [/injected fault|AccessDenied/, /SQS record\(s\) failed and went back to their queue/],
+    });
+  }, 240_000);
 });
