@@ -122,7 +122,8 @@ describe('capacity overflow', () => {
         ).PolicyDocument ?? '',
       ),
     ) as PolicyDocument;
-    // Inline first, filled up to the revoker's render limit (IAM's 10,240 less 5% headroom: ~397 IDs).
+    // Inline first, filled up to the revoker's render limit (IAM's 10,240 less 5% headroom: ~397 IDs with
+    // their bound; 600 entries fit with managed overflow, so the bound stays).
     expect(policySize(inlineDoc)).toBeLessThanOrEqual(INLINE_RENDER_LIMIT);
     expect(policySize(inlineDoc)).toBeGreaterThan(INLINE_RENDER_LIMIT - 100);
     expect(inline.length).toBeGreaterThanOrEqual(390);
