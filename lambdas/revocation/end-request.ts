@@ -50,3 +50,47 @@ export function eligibleFor(event: WorkloadEnded): CredentialStatus[] {
 export function missedFlag(event: WorkloadEnded): Record<string, boolean> {
   return triggerKindOf(event.trigger) === 'reconciliation' ? { endEventMissed: true } : {};
 }
+
+/**
+ * The earliest end of each workload owns it (ties: the first in the batch); the batch's later ends
+ * of the same workload (an EC2 `shutting-down`, then `terminated`) are duplicates of their owner.
+ */
+export function ownersOf(events: readonly WorkloadEnded[]): {
+  owner: Map<string, number>;
+  duplicateOf: Map<number, number>;
+} {
+  const order = events
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ea = events[a] as WorkloadEnded;
+      const eb = events[b] as WorkloadEnded;
+      return ea.endedAt < eb.endedAt ? -1 : ea.endedAt > eb.endedAt ? 1 : a - b;
+    });
+  const owner = new Map<string, number>();
+  const duplicateOf = new Map<number, number>();
+  for (const i of order) {
+    const id = (events[i] as WorkloadEnded).workload.id;
+    const first = owner.get(id);
+    if (first === undefined) owner.set(id, i);
+    else duplicateOf.set(i, first);
+  }
+  return { owner, duplicateOf };
+}
+
+/** A duplicate end shares its owner's fate: its failure, or everything it did, as duplicates. */
+export function settleDuplicates(results: BatchEndResult[], duplicateOf: ReadonlyMap<number, number>): void {
+  for (const [i, first] of duplicateOf) {
+    const ownerResult = results[first];
+    if (!ownerResult?.ok) {
+      results[i] = ownerResult ?? { ok: false, error: new Error('not processed') };
+      continue;
+    }
+    // A duplicate is never processed itself, so its result is still the ok one the batch began with.
+    (results[i] as { ok: true; outcome: EndOutcome }).outcome.duplicates.push(
+      ...ownerResult.outcome.requested,
+      ...ownerResult.outcome.skipped,
+      ...ownerResult.outcome.dryRun,
+      ...ownerResult.outcome.duplicates,
+    );
+  }
+}

@@ -21,7 +21,9 @@ import {
   eligibleFor,
   emptyOutcome,
   missedFlag,
+  ownersOf,
   type Planned,
+  settleDuplicates,
   triggerKindOf,
   type WorkloadEnded,
 } from './end-request.ts';
@@ -66,21 +68,7 @@ export async function endWorkloads(
   const at = () => deps.now().toISOString();
 
   // Earliest end per workload owns it; later ones in the batch are duplicates of it.
-  const order = events
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const ea = events[a] as WorkloadEnded;
-      const eb = events[b] as WorkloadEnded;
-      return ea.endedAt < eb.endedAt ? -1 : ea.endedAt > eb.endedAt ? 1 : a - b;
-    });
-  const owner = new Map<string, number>();
-  const duplicateOf = new Map<number, number>();
-  for (const i of order) {
-    const id = (events[i] as WorkloadEnded).workload.id;
-    const first = owner.get(id);
-    if (first === undefined) owner.set(id, i);
-    else duplicateOf.set(i, first);
-  }
+  const { owner, duplicateOf } = ownersOf(events);
 
   const found = await deps.registry.forWorkloads([...owner.keys()]);
   const planned: Planned[] = [];
@@ -262,25 +250,18 @@ export async function endWorkloads(
     }
   }
 
-  // Two independent paths: the deny entries into the store followed by the messages that carry
-  // the version covering them, and the batch's audit records into the chain. The messages need
-  // not wait for the chain: the intake and the revoker append to different chains (one leased
-  // shard each), so a credential's records are ordered by their time, never by seq, and these
-  // records' times were fixed when they were built, before any message is sent. The chain starts
-  // once the store's writes have settled, whatever their outcome: on AWS that costs the append a
-  // round trip and the revocation nothing, and on an emulator serving one call at a time it keeps
-  // the batch's costliest calls (the chain's transactions, ~0.5 s at 1,000 ends) from delaying
-  // the deny entries and so every revocation. A failure of either path fails the batch, which is
-  // retried whole (the resend path; see above); the append is attempted even when storing failed.
+  // Two paths. The deny entries, then the messages carrying the version that covers them. And the
+  // batch's audit records, which need not precede the messages (the revoker appends to another
+  // chain, and a credential's records are ordered by their times, fixed when built): they start
+  // once the store's writes settle, whatever the outcome, so the chain's transactions (~0.5 s of a
+  // one-call-at-a-time emulator at 1,000 ends, one round trip on AWS) never delay the deny entries,
+  // and the append still runs when storing failed. Either failing fails the batch, which is retried
+  // whole (the resend path; see above).
   const stored = deps.store.addEntriesMany(
     new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
   );
-  const storeSettled = stored.then(
-    () => undefined,
-    () => undefined,
-  );
   const [appended, sent] = await Promise.allSettled([
-    storeSettled.then(() => appendAll(deps.audit, audits)),
+    stored.catch(() => undefined).then(() => appendAll(deps.audit, audits)),
     stored.then((versions) =>
       sendRevocations(deps, revocationMessages({ roles, users, certificates }, versions)),
     ),
@@ -288,19 +269,6 @@ export async function endWorkloads(
   if (sent.status === 'rejected') throw sent.reason;
   if (appended.status === 'rejected') throw appended.reason;
 
-  for (const [i, first] of duplicateOf) {
-    const outcome = outcomeOf(i);
-    const ownerResult = results[first];
-    if (!ownerResult?.ok) {
-      results[i] = ownerResult ?? { ok: false, error: new Error('not processed') };
-      continue;
-    }
-    outcome.duplicates.push(
-      ...ownerResult.outcome.requested,
-      ...ownerResult.outcome.skipped,
-      ...ownerResult.outcome.dryRun,
-      ...ownerResult.outcome.duplicates,
-    );
-  }
+  settleDuplicates(results, duplicateOf);
   return results;
 }
