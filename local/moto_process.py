@@ -60,9 +60,10 @@ def collect_when_idle(lock) -> None:  # type: ignore[no-untyped-def]
     moto keeps every item, message and event it ever stored, so a full (generation 2) collection
     walks all of them: by the end of a bench run each one took 100-280 ms, and since requests run
     one at a time (serialize_requests), every request waited behind it. Generations 0 and 1 still
-    collect as CPython decides; the full collections a daemon thread runs, holding the request
-    lock, once the server has been idle for a moment (or, under load that never pauses, after
-    _FULL_COLLECTION_FORCED younger collections). When objects are collected changes no answer.
+    collect as CPython decides; full collections are left to a daemon thread, which runs them
+    holding the request lock once the server has been idle for a moment (or, under load that never
+    pauses, after _FULL_COLLECTION_FORCED younger collections). When objects are collected changes
+    no answer.
     """
     import gc
     import threading
@@ -70,14 +71,18 @@ def collect_when_idle(lock) -> None:  # type: ignore[no-untyped-def]
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 2**31 - 1)  # never automatically: the thread below runs them
 
+    def due() -> bool:
+        pending = gc.get_count()[2]
+        idle = time.monotonic() - _LAST_REQUEST[0] >= _IDLE_SECONDS
+        return (idle and pending >= _FULL_COLLECTION_DUE) or pending >= _FULL_COLLECTION_FORCED
+
     def collect() -> None:
         while True:
             time.sleep(0.1)
-            pending = gc.get_count()[2]
-            idle = time.monotonic() - _LAST_REQUEST[0] >= _IDLE_SECONDS
-            if (idle and pending >= _FULL_COLLECTION_DUE) or pending >= _FULL_COLLECTION_FORCED:
+            if due():
                 with lock:
-                    gc.collect()
+                    if due():  # again: a request may have run while this thread waited for the lock
+                        gc.collect()
 
     threading.Thread(target=collect, daemon=True).start()
 
