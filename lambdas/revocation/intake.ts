@@ -254,9 +254,9 @@ export async function endWorkloads(
   // batch's audit records, which need not precede the messages (the revoker appends to another
   // chain, and a credential's records are ordered by their times, fixed when built): they start
   // once the store's writes settle, whatever the outcome, so the chain's transactions (~0.5 s of a
-  // one-call-at-a-time emulator at 1,000 ends, one round trip on AWS) never delay the deny entries,
-  // and the append still runs when storing failed. Either failing fails the batch, which is retried
-  // whole (the resend path; see above).
+  // one-call-at-a-time emulator at 1,000 ends) never delay the deny entries; on AWS the append
+  // starts a round trip later. It still runs when storing failed. Either failing fails the batch,
+  // which is retried whole (the resend path; see above).
   const stored = deps.store.addEntriesMany(
     new Map([...roles, ...users].map(([principal, group]) => [principal, group.entries] as const)),
   );
