@@ -68,31 +68,29 @@ function detailMayMatch(pattern: Record<string, unknown[]> | undefined, detail: 
 /** The queues whose rules may receive any of `entries`. */
 export function queuesReached(rules: readonly QueueRule[], entries: readonly PutEntry[]): Set<string> {
   const reached = new Set<string>();
-  const details = new Map<PutEntry, unknown>();
-  const detailOf = (entry: PutEntry) => {
-    if (!details.has(entry)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(entry.detail ?? '{}');
-      } catch {
-        parsed = undefined;
-      }
-      details.set(entry, parsed);
-    }
-    return details.get(entry);
-  };
+  // Each entry's bus and detail, read once for all the rules.
+  const events = entries.map((e) => ({ ...e, bus: busName(e.bus), parsed: parsedDetail(e.detail) }));
   for (const rule of rules) {
     if (reached.has(rule.queueName)) continue;
     if (
-      entries.some(
+      events.some(
         (e) =>
-          busName(e.bus) === rule.bus &&
+          e.bus === rule.bus &&
           valueMayMatch(rule.source, e.source) &&
           valueMayMatch(rule.detailType, e.detailType) &&
-          detailMayMatch(rule.detail, detailOf(e)),
+          detailMayMatch(rule.detail, e.parsed),
       )
     )
       reached.add(rule.queueName);
   }
   return reached;
+}
+
+/** An event's Detail as put (JSON; `{}` when absent), undefined when it is not JSON. */
+function parsedDetail(detail: string | undefined): unknown {
+  try {
+    return JSON.parse(detail ?? '{}');
+  } catch {
+    return undefined;
+  }
 }
